@@ -1,0 +1,95 @@
+"""NumPy backend on scipy.fft: the reference implementation of the backend interface.
+
+Every primitive works on the trailing `ndim` axes (the signal axes) and broadcasts over the
+leading ones, so a core can stack filters on an extra axis and run one call for many paths.
+Another array library (CuPy, ...) reuses this class with its own `xp` and `fft` namespaces.
+"""
+
+import os
+
+import numpy
+import scipy.fft
+
+
+class NumpyBackend:
+    """Scattering primitives for NumPy-like arrays (`xp`) and a scipy.fft-like module (`fft`)."""
+
+    name = "numpy"
+
+    def __init__(self, xp=numpy, fft=scipy.fft, workers=None):
+        self.xp = xp
+        self._fft = fft
+        self._fft_kwargs = {"workers": workers or os.cpu_count() or 1} if fft is scipy.fft else {}
+
+    # -- conversion ----------------------------------------------------------------------------
+    def is_array(self, x):
+        return isinstance(x, self.xp.ndarray)
+
+    def asarray(self, a, dtype=None):
+        """Convert a NumPy filter (or an input) to this backend's array type and dtype."""
+        return self.xp.asarray(a, dtype=dtype)
+
+    def to_numpy(self, x):
+        return numpy.asarray(x)
+
+    # -- Fourier transforms over the trailing `ndim` axes --------------------------------------
+    def fft(self, x, ndim):
+        return self._fft.fftn(x, axes=tuple(range(-ndim, 0)), **self._fft_kwargs)
+
+    def ifft(self, x, ndim):
+        return self._fft.ifftn(x, axes=tuple(range(-ndim, 0)), **self._fft_kwargs)
+
+    def irfft(self, x, shape):
+        """Inverse of a Hermitian spectrum given by its first `shape[-1] // 2 + 1` columns."""
+        return self._fft.irfftn(x, s=shape, axes=tuple(range(-len(shape), 0)), **self._fft_kwargs)
+
+    # -- pointwise -----------------------------------------------------------------------------
+    def modulus(self, x):
+        return self.xp.abs(x)
+
+    def real(self, x):
+        return x.real
+
+    def sqrt(self, x):
+        return self.xp.sqrt(x)
+
+    def power(self, x, p):
+        return x**p
+
+    # -- shape ---------------------------------------------------------------------------------
+    def pad_reflect(self, x, pads):
+        """Reflect-pad (mirror without repeating the edge) the trailing len(pads) axes."""
+        widths = [(0, 0)] * (x.ndim - len(pads)) + [tuple(p) for p in pads]
+        return self.xp.pad(x, widths, mode="reflect")
+
+    def periodize(self, x, factor, ndim):
+        """Fold a spectrum so that its inverse transform is the signal decimated by `factor`.
+
+        Each trailing axis of length n becomes n // factor: the mean over the `factor` blocks.
+        """
+        if factor == 1:
+            return x
+        lead = x.shape[: x.ndim - ndim]
+        shape = list(lead)
+        for n in x.shape[x.ndim - ndim:]:
+            shape += [factor, n // factor]
+        block_axes = tuple(len(lead) + 2 * i for i in range(ndim))
+        return x.reshape(shape).mean(axis=block_axes)
+
+    def reshape(self, x, shape):
+        return x.reshape(shape)
+
+    def concatenate(self, arrays, axis):
+        return self.xp.concatenate(arrays, axis=axis)
+
+    def stack(self, arrays, axis):
+        return self.xp.stack(arrays, axis=axis)
+
+    def take(self, x, indices, axis):
+        return self.xp.take(x, self.xp.asarray(indices), axis=axis)
+
+    def sum(self, x, axes):
+        return x.sum(axis=axes)
+
+
+backend = NumpyBackend()

@@ -1,0 +1,16 @@
+"""The scattering algorithms, one module per transform, written once against a backend.
+
+Every core class follows the same contract, so one frontend serves them all:
+
+* ``Core(**validated_parameters)`` computes padding and the path list; it builds no filter.
+* ``core.paths``: tuple of `scatflow.core.paths.Path`, in Kymatio's output order.
+* ``core.input_shape``: the trailing shape the input must have.
+* ``core.array_shape``: the shape of the `out_type='array'` output after the batch dims, or
+  ``None`` when paths have different shapes (1D with ``T=0``).
+* ``core.filters()``: the NumPy filter bank, a nested tuple/dict of arrays, cached by parameters.
+* ``core(x, backend, filters)``: `x` has shape ``(B, *input_shape)`` and the core's dtype, and
+  `filters` is ``filters()`` converted by the backend; returns a list with one array
+  ``(B, *coefficient_shape)`` per path, in path order.
+
+Cores import no framework, frontend or backend module.
+"""

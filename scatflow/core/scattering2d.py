@@ -1,0 +1,95 @@
+"""2D Morlet scattering (Kymatio 0.3.0 / ScatNet numbers), written once against a backend.
+
+Filters of one scale are applied together: one broadcast product, one periodization and one
+inverse FFT for all L orientations (and, at second order, for all L x L orientation pairs of
+a scale pair), so the Python loop runs over scales only.
+"""
+
+from ..filters.morlet2d import filter_bank_2d
+from .paths import Path
+
+WORKING_BYTES = 2**28  # cap on one complex intermediate; larger batches are split over angles
+
+
+def padded_size(n, J):
+    """Kymatio's padded length: the next multiple of 2^J strictly above n, plus 2^J."""
+    return ((n + 2**J) // 2**J + 1) * 2**J
+
+
+class Scattering2DCore:
+    ndim = 2
+
+    def __init__(self, J, shape, L=8, max_order=2, pre_pad=False):
+        self.J, self.shape, self.L, self.max_order, self.pre_pad = J, tuple(shape), L, max_order, pre_pad
+        M, N = self.shape
+        self.padded_shape = (padded_size(M, J), padded_size(N, J))
+        self.pads = tuple(((p - n) // 2, (p - n + 1) // 2) for p, n in zip(self.padded_shape, self.shape))
+        self.input_shape = self.padded_shape if pre_pad else self.shape
+        self.coefficient_shape = (M // 2**J, N // 2**J)
+        self.paths = tuple(self._enumerate_paths())
+        self.array_shape = (len(self.paths),) + self.coefficient_shape
+        self._index = {p.key: i for i, p in enumerate(self.paths)}
+
+    def _enumerate_paths(self):
+        J, L = self.J, self.L
+        yield Path(0, (), {"j": (), "theta": ()})
+        for j1 in range(J):
+            for t1 in range(L):
+                yield Path(1, (j1, t1), {"j": (j1,), "theta": (t1,)})
+        if self.max_order < 2:
+            return
+        for j1 in range(J):
+            for t1 in range(L):
+                for j2 in range(j1 + 1, J):
+                    for t2 in range(L):
+                        yield Path(2, (j1, t1, j2, t2), {"j": (j1, j2), "theta": (t1, t2)})
+
+    def filters(self):
+        return filter_bank_2d(*self.padded_shape, self.J, self.L)
+
+    def __call__(self, x, backend, filters):
+        phi, psi = filters
+        J, L = self.J, self.L
+        out = [None] * len(self.paths)
+
+        def lowpass(U_hat, res):
+            """Average with phi at resolution 2^-res, decimate to 2^-J, crop the border."""
+            Y = backend.periodize(U_hat * phi[res], 2 ** (J - res), 2)
+            m, n = Y.shape[-2:]
+            S = backend.irfft(Y[..., : n // 2 + 1], (m, n))
+            return S[..., 1:-1, 1:-1]
+
+        def wavelet_modulus_fft(U_hat, wavelets, factor):
+            """|U * psi| decimated by `factor`, returned in Fourier for the next stage."""
+            U = backend.modulus(backend.ifft(backend.periodize(U_hat * wavelets, factor, 2), 2))
+            return backend.fft(U, 2)
+
+        U0 = x if self.pre_pad else backend.pad_reflect(x, self.pads)
+        X = backend.fft(U0, 2)
+        out[0] = lowpass(X, 0)
+        X = backend.reshape(X, (X.shape[0], 1) + tuple(X.shape[1:]))
+        for j1 in range(J):
+            for angles in _angle_groups(x.shape[0], L, L if self.max_order > 1 else 1, X.shape[-2:], j1):
+                U1_hat = wavelet_modulus_fft(X, psi[j1][0][angles], 2**j1)  # (B, a, m, n)
+                S1 = lowpass(U1_hat, j1)
+                for a, t1 in enumerate(range(angles.start, angles.stop)):
+                    out[self._index[(j1, t1)]] = S1[:, a]
+                if self.max_order < 2:
+                    continue
+                U1_hat = backend.reshape(U1_hat, tuple(U1_hat.shape[:2]) + (1,) + tuple(U1_hat.shape[2:]))
+                for j2 in range(j1 + 1, J):
+                    U2_hat = wavelet_modulus_fft(U1_hat, psi[j2][j1], 2 ** (j2 - j1))  # (B, a, L, ...)
+                    S2 = lowpass(U2_hat, j2)
+                    for a, t1 in enumerate(range(angles.start, angles.stop)):
+                        for t2 in range(L):
+                            out[self._index[(j1, t1, j2, t2)]] = S2[:, a, t2]
+        return out
+
+
+def _angle_groups(batch, L, fan_out, padded_shape, j1):
+    """Slices of first-order angles small enough that the first-order product (full resolution)
+    and the second-order one (`fan_out` angles at resolution 2^-j1) stay under WORKING_BYTES."""
+    full = padded_shape[0] * padded_shape[1]
+    per_angle = batch * 16 * max(full, fan_out * full // 4**j1)
+    size = max(1, min(L, WORKING_BYTES // per_angle))
+    return [slice(s, min(s + size, L)) for s in range(0, L, size)]

@@ -1,0 +1,41 @@
+"""`scatflow.Scattering2D(..., frontend="numpy")`: Kymatio's dynamic entry classes.
+
+Calling an entry class returns an instance of the named frontend's class, so
+`scatflow.Scattering1D(J=6, shape=1024)` is a `scatflow.numpy.Scattering1D`.
+"""
+
+from importlib import import_module
+
+FRONTENDS = {"numpy": "scatflow.frontends.numpy"}
+
+
+def frontend_class(transform, frontend):
+    """The class implementing `transform` in `frontend`, imported on demand."""
+    if not isinstance(frontend, str) or frontend not in FRONTENDS:
+        raise ValueError(f"frontend must be one of {sorted(FRONTENDS)}; got {frontend!r}")
+    return getattr(import_module(FRONTENDS[frontend]), transform)
+
+
+class _Entry:
+    transform = None
+
+    def __new__(cls, *args, frontend="numpy", **kwargs):
+        return frontend_class(cls.transform, frontend)(*args, **kwargs)
+
+
+class Scattering1D(_Entry):
+    """1D scattering with the frontend given by `frontend=` (default "numpy")."""
+
+    transform = "Scattering1D"
+
+
+class Scattering2D(_Entry):
+    """2D scattering with the frontend given by `frontend=` (default "numpy")."""
+
+    transform = "Scattering2D"
+
+
+class HarmonicScattering3D(_Entry):
+    """3D solid-harmonic scattering with the frontend given by `frontend=` (default "numpy")."""
+
+    transform = "HarmonicScattering3D"

@@ -1,0 +1,108 @@
+"""2D Morlet filter bank (ScatNet's, as Kymatio builds it), in NumPy, vectorized and cached.
+
+The filters are built in space on the padded grid as a sum of 5x5 periodic replicas of an
+anisotropic Gabor function, then moved to Fourier (real part of the FFT). Replicas whose
+Gaussian envelope stays below 1e-22 of its peak everywhere are skipped: they add nothing in
+float64. Lower-resolution copies ("levels") keep the low-frequency corners of the spectrum.
+"""
+
+from functools import lru_cache
+
+import numpy as np
+import scipy.fft
+
+REPLICAS = (-2, -1, 0, 1, 2)
+NEGLIGIBLE_EXPONENT = 50.0  # exp(-50) ~ 2e-22: a replica this far out changes nothing in float64
+
+
+def wavelet_angle(theta, L):
+    """Orientation of wavelet `theta` (0..L-1): Kymatio's (int(L - L/2 - 1) - theta) * pi / L."""
+    return (int(L - L / 2 - 1) - theta) * np.pi / L
+
+
+def _quadratic_form(sigma, theta, slant):
+    """Coefficients (a, b, c) of the envelope exponent a x^2 + b x y + c y^2.
+
+    The rotation matrices are rounded to float32, as in Kymatio, so the filters match its."""
+    cos, sin = np.cos(theta), np.sin(theta)
+    rot = np.array([[cos, -sin], [sin, cos]], np.float32).astype(np.float64)
+    rot_inv = np.array([[cos, sin], [-sin, cos]], np.float32).astype(np.float64)
+    curv = rot @ np.diag([1.0, slant * slant]) @ rot_inv / (2 * sigma * sigma)
+    return curv[0, 0], curv[0, 1] + curv[1, 0], curv[1, 1], np.linalg.eigvalsh(curv)[0]
+
+
+def gabor_2d(M, N, sigma, theta, xi, slant=1.0):
+    """Spatial Gabor filter and its envelope, periodized over 5x5 replicas of the M x N grid.
+
+    Returns (gabor, envelope): complex128 and float64 arrays of shape (M, N), both divided by
+    Kymatio's normalization 2 * 3.1415 * sigma^2 / slant."""
+    a, b, c, smallest_eig = _quadratic_form(sigma, theta, slant)
+    gabor = np.zeros((M, N), np.complex128)
+    envelope = np.zeros((M, N), np.float64)
+    rows, cols = np.arange(M, dtype=np.float64), np.arange(N, dtype=np.float64)
+    for ex in REPLICAS:
+        x = rows + ex * M
+        dx = 0.0 if ex in (0, -1) else min(abs(x[0]), abs(x[-1]))
+        for ey in REPLICAS:
+            y = cols + ey * N
+            dy = 0.0 if ey in (0, -1) else min(abs(y[0]), abs(y[-1]))
+            if smallest_eig * (dx * dx + dy * dy) > NEGLIGIBLE_EXPONENT:
+                continue
+            env = np.exp(-((a * x * x)[:, None] + (b * x)[:, None] * y[None, :] + (c * y * y)[None, :]))
+            envelope += env
+            if xi != 0:
+                phase_x = np.exp(1j * xi * np.cos(theta) * x)
+                phase_y = np.exp(1j * xi * np.sin(theta) * y)
+                gabor += env * phase_x[:, None] * phase_y[None, :]
+    if xi == 0:
+        gabor = envelope.astype(np.complex128)
+    norm = 2 * 3.1415 * sigma * sigma / slant
+    return gabor / norm, envelope / norm
+
+
+def morlet_2d(M, N, sigma, theta, xi, slant):
+    """Zero-mean Morlet: the Gabor minus its envelope scaled to cancel the mean."""
+    gabor, envelope = gabor_2d(M, N, sigma, theta, xi, slant)
+    return gabor - (gabor.sum() / envelope.sum()) * envelope
+
+
+def periodize_filter(filter_f, res):
+    """Fourier filter at resolution 2^-res: the four low-frequency corners of the spectrum,
+    what remains after zeroing the central band and summing the 2^res x 2^res aliases."""
+    if res == 0:
+        return filter_f
+    M, N = filter_f.shape
+    k = 2**res
+    mask_rows = np.ones(M)
+    mask_rows[M // (2 * k): M // (2 * k) + int(M * (1 - 1 / k))] = 0
+    mask_cols = np.ones(N)
+    mask_cols[N // (2 * k): N // (2 * k) + int(N * (1 - 1 / k))] = 0
+    masked = filter_f * mask_rows[:, None] * mask_cols[None, :]
+    return masked.reshape(k, M // k, k, N // k).sum(axis=(0, 2))
+
+
+@lru_cache(maxsize=16)
+def filter_bank_2d(M_padded, N_padded, J, L):
+    """Fourier-domain 2D filters on the padded grid.
+
+    Returns (phi, psi): `phi[r]` is the low-pass at resolution 2^-r for r = 0..J-1; `psi[j][r]`
+    is an (L, M_padded / 2^r, N_padded / 2^r) stack of the L wavelets of scale j, for the
+    resolutions the algorithm uses (r = 0 and r < j). Arrays are float64 and read-only.
+    """
+    spatial = [morlet_2d(M_padded, N_padded, 0.8 * 2**j, wavelet_angle(theta, L),
+                         3.0 / 4.0 * np.pi / 2**j, 4.0 / L)
+               for j in range(J) for theta in range(L)]
+    psi_full = np.real(scipy.fft.fft2(np.stack(spatial))).reshape(J, L, M_padded, N_padded)
+    phi_full = np.real(scipy.fft.fft2(gabor_2d(M_padded, N_padded, 0.8 * 2 ** (J - 1), 0, 0)[0]))
+    phi = tuple(_read_only(periodize_filter(phi_full, r)) for r in range(J))
+    psi = tuple(
+        {r: _read_only(np.stack([periodize_filter(f, r) for f in psi_full[j]]))
+         for r in sorted({0, *range(j)})}
+        for j in range(J))
+    return phi, psi
+
+
+def _read_only(a):
+    a = np.ascontiguousarray(a)
+    a.setflags(write=False)
+    return a

@@ -1,0 +1,174 @@
+"""What every frontend shares: parameter checks, the backend choice, input checks, batch
+reshaping, filter conversion and the three output formats, all read from the core's paths."""
+
+import numbers
+
+import numpy as np
+
+from ..core.paths import count_by_order, meta_from_paths
+
+OUT_TYPES = ("array", "list", "dict")
+
+
+# -- parameter checks (used by the per-transform bases before anything is built) --------------
+def check_int(name, value, minimum=None, maximum=None):
+    """Return `value` as an int, or raise naming `name` and the allowed range."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer; got {value!r} ({type(value).__name__})")
+    value = int(value)
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        bounds = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+        raise ValueError(f"{name} must be an integer {bounds}; got {value}")
+    return value
+
+
+def check_real(name, value, positive=False):
+    """Return `value` as a finite float, or raise naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if not np.isfinite(value) or (positive and value <= 0):
+        kind = "a finite number > 0" if positive else "a finite number"
+        raise ValueError(f"{name} must be {kind}; got {value}")
+    return value
+
+
+def check_choice(name, value, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}; got {value!r}")
+    return value
+
+
+def check_shape(value, ndim, name="shape"):
+    """Return the signal shape as a tuple of `ndim` positive ints (an int is accepted in 1D)."""
+    if ndim == 1 and isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (value,)
+    if not isinstance(value, (tuple, list)) or len(value) != ndim:
+        expected = "an int or a 1-tuple" if ndim == 1 else f"a tuple of {ndim} ints"
+        raise ValueError(f"{name} must be {expected}; got {value!r}")
+    return tuple(check_int(f"{name}[{i}]", n, minimum=1) for i, n in enumerate(value))
+
+
+# -- the frontend -----------------------------------------------------------------------------
+class ScatteringBase:
+    """Framework-independent frontend. A per-transform base sets `self.core` in its __init__;
+    a framework frontend chooses backends and may override the array hooks."""
+
+    default_backend = "numpy"
+    frontend_name = "numpy"
+
+    def _init_output(self, out_type, backend):
+        self.out_type = check_choice("out_type", out_type, OUT_TYPES)
+        self.backend = backend
+        self._backend = self._resolve_backend(backend)
+        self._converted_filters = {}
+
+    def _resolve_backend(self, backend):
+        from ..backends import BACKEND_MODULES, get_backend
+
+        if isinstance(backend, str):
+            allowed = self.allowed_backends()
+            if backend not in allowed:
+                raise ValueError(f"backend must be one of {allowed} for the {self.frontend_name} "
+                                 f"frontend; got {backend!r}")
+            return get_backend(backend)
+        if getattr(backend, "name", None) in BACKEND_MODULES:
+            return backend
+        raise ValueError(f"backend must be a backend name in {self.allowed_backends()} or a "
+                         f"backend object; got {backend!r}")
+
+    @classmethod
+    def allowed_backends(cls):
+        return ["numpy"]
+
+    # -- metadata --------------------------------------------------------------------------
+    @property
+    def paths(self):
+        return self.core.paths
+
+    def meta(self):
+        """Per-coefficient metadata (Kymatio's 1D `meta()`, here for every transform)."""
+        return meta_from_paths(self.core.paths, self.max_order)
+
+    def output_size(self, detail=False):
+        """Number of scattering paths; with `detail=True`, the count of each order present."""
+        if detail:
+            orders = sorted({p.order for p in self.core.paths})
+            return count_by_order(self.core.paths, orders)
+        return len(self.core.paths)
+
+    # -- running ---------------------------------------------------------------------------
+    def scattering(self, x):
+        """Scattering coefficients of `x` with shape `(*batch, *shape)`."""
+        x = self._check_input(x)
+        backend = self._backend
+        batch_shape = tuple(x.shape[: x.ndim - len(self.core.input_shape)])
+        flat = backend.reshape(x, (-1,) + tuple(self.core.input_shape))
+        filters = self._filters_for(backend, flat.dtype)
+        coefficients = self.core(flat, backend, filters)
+        return self._format(coefficients, batch_shape, backend)
+
+    __call__ = scattering
+
+    def _check_input(self, x):
+        """Validate rank, trailing shape and dtype; return the array in the dtype to compute in."""
+        if self.out_type == "array" and self.core.array_shape is None:
+            raise ValueError("out_type='array' needs coefficients of one length; with T=0 "
+                             "use out_type='list' or 'dict'")
+        backend = self._backend
+        if not backend.is_array(x):
+            x = np.asarray(x) if isinstance(x, (list, tuple)) else x
+        if not backend.is_array(x):
+            raise TypeError(f"x must be a {backend.name} array; got {type(x).__name__}")
+        expected = tuple(self.core.input_shape)
+        if x.ndim < len(expected) or tuple(x.shape[x.ndim - len(expected):]) != expected:
+            raise ValueError(f"x must have shape (..., {', '.join(map(str, expected))}); "
+                             f"got {tuple(x.shape)}")
+        return backend.asarray(x, dtype=compute_dtype(x.dtype))
+
+    def _filters_for(self, backend, dtype):
+        """The filter bank converted to `backend` arrays of `dtype` precision, once per dtype."""
+        key = (backend.name, str(dtype))
+        if key not in self._converted_filters:
+            real = np.float32 if np.dtype(str(dtype)) == np.float32 else np.float64
+            bank = self.core.filters()
+            self._converted_filters[key] = map_arrays(
+                bank, lambda a: backend.asarray(a, dtype=np.result_type(a.dtype, real)
+                                                if a.dtype.kind == "c" else real))
+        return self._converted_filters[key]
+
+    def _format(self, coefficients, batch_shape, backend):
+        paths = self.core.paths
+        shaped = [backend.reshape(c, batch_shape + tuple(c.shape[1:])) for c in coefficients]
+        if self.out_type == "dict":
+            return {p.key: c for p, c in zip(paths, shaped)}
+        if self.out_type == "list":
+            return [dict(coef=c, order=p.order, **p.fields) for p, c in zip(paths, shaped)]
+        stacked = backend.stack(coefficients, axis=1)
+        return backend.reshape(stacked, batch_shape + tuple(self.core.array_shape))
+
+
+def compute_dtype(dtype):
+    """float32 stays float32, float64 stays float64; integers, bools and non-native byte orders
+    become float64; complex input is refused (not supported yet)."""
+    dtype = np.dtype(str(dtype)) if not isinstance(dtype, np.dtype) else dtype
+    if dtype.kind == "c":
+        raise TypeError(f"x must be real; complex input ({dtype}) is not supported")
+    if dtype.kind not in "biuf":
+        raise TypeError(f"x must have a real numeric dtype; got {dtype}")
+    if dtype.kind == "f" and dtype.isnative and dtype.itemsize in (4, 8):
+        return dtype
+    if dtype.kind == "f" and dtype.itemsize < 4 and dtype.isnative:
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def map_arrays(tree, fn):
+    """Apply `fn` to every NumPy array in a nested dict/list/tuple, keeping the structure."""
+    if isinstance(tree, dict):
+        return {k: map_arrays(v, fn) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(map_arrays(v, fn) for v in tree)
+    if isinstance(tree, np.ndarray):
+        return fn(tree)
+    return tree

@@ -1,0 +1,28 @@
+"""Scattering2D parameters (Kymatio 0.3.0's signature), checked before anything is built."""
+
+from ..core.scattering2d import Scattering2DCore
+from .base import ScatteringBase, check_choice, check_int, check_shape
+
+
+class Scattering2DBase(ScatteringBase):
+    """2D Morlet scattering of `(*batch, M, N)` inputs: output `(*batch, C, M // 2^J, N // 2^J)`
+    with C = 1 + J L + L^2 J (J - 1) / 2 paths (first 1 + J L with `max_order=1`).
+
+    With `pre_pad=True` the input is already padded to `core.padded_shape` (Kymatio's
+    `_M_padded, _N_padded`) and is used as it is."""
+
+    def __init__(self, J, shape, L=8, max_order=2, pre_pad=False, backend=None, out_type="array"):
+        self.J, self.shape, self.L = J, shape, L
+        self.max_order, self.pre_pad = max_order, pre_pad
+        J = check_int("J", J, minimum=0)
+        M, N = check_shape(shape, 2)
+        if 2**J > min(M, N):
+            raise ValueError(f"J must satisfy 2**J <= min(shape) = {min(M, N)}; got J={J}")
+        L = check_int("L", L, minimum=1)
+        check_int("max_order", max_order, minimum=1, maximum=2)
+        if not isinstance(pre_pad, bool):
+            raise TypeError(f"pre_pad must be True or False; got {pre_pad!r}")
+        check_choice("out_type", out_type, ("array", "list", "dict"))
+        self._init_output(out_type, self.default_backend if backend is None else backend)
+        self.core = Scattering2DCore(J=J, shape=(M, N), L=L, max_order=max_order, pre_pad=pre_pad)
+        self.core.filters()

@@ -1,0 +1,5 @@
+"""Public import path: `from scatflow.numpy import Scattering1D, Scattering2D, HarmonicScattering3D`."""
+
+from .frontends.numpy import HarmonicScattering3D, Scattering1D, Scattering2D
+
+__all__ = ["Scattering1D", "Scattering2D", "HarmonicScattering3D"]

@@ -1,0 +1,172 @@
+"""Scattering2D: Kymatio 0.3.0's numbers, its shapes and order, and the behaviour around them."""
+
+import numpy as np
+import pytest
+
+from reference import fixture_files, load_fixture, worst_channel_error
+from scatflow.filters.morlet2d import filter_bank_2d
+from scatflow.numpy import Scattering2D
+
+FIXTURES_2D = fixture_files("0.3.0", "2d")
+
+
+def build(params, **extra):
+    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+    kwargs.update(extra)
+    return Scattering2D(**kwargs)
+
+
+def test_there_are_enough_fixtures():
+    assert len(FIXTURES_2D) >= 6
+
+
+@pytest.mark.parametrize("path", FIXTURES_2D, ids=lambda p: p.stem)
+@pytest.mark.parametrize("dtype, tolerance", [(np.float64, 5e-6), (np.float32, 5e-6)])
+def test_matches_kymatio_030(path, dtype, tolerance):
+    params, x, data = load_fixture(path)
+    S = build(params)
+    out = S(x.astype(dtype))
+    assert out.dtype == dtype
+    assert out.shape == data["S"].shape
+    assert worst_channel_error(out, data["S"], channel_axis=x.ndim - 2) <= tolerance
+
+
+@pytest.mark.parametrize("path", FIXTURES_2D[:3], ids=lambda p: p.stem)
+def test_list_order_matches_kymatio(path):
+    import json
+
+    params, x, data = load_fixture(path)
+    items = build(params, out_type="list")(x)
+    expected = json.loads(str(data["paths"]))
+    assert [(tuple(i["j"]), tuple(i["theta"])) for i in items] == \
+        [(tuple(e["j"]), tuple(e["theta"])) for e in expected]
+
+
+def test_output_shape_and_count():
+    S = Scattering2D(J=3, shape=(45, 50), L=8)
+    out = S(np.zeros((2, 3, 45, 50)))
+    assert out.shape == (2, 3, 1 + 8 * 3 + 64 * 3, 5, 6)
+    assert S.output_size() == 217
+    assert S.output_size(detail=True) == (1, 24, 192)
+
+
+def test_max_order_1_is_prefix_of_max_order_2():
+    x = np.random.default_rng(0).standard_normal((2, 32, 32))
+    full = Scattering2D(J=3, shape=(32, 32), L=4)(x)
+    first = Scattering2D(J=3, shape=(32, 32), L=4, max_order=1)(x)
+    assert first.shape[-3] == 1 + 3 * 4
+    np.testing.assert_allclose(first, full[:, : first.shape[-3]], rtol=1e-12, atol=1e-14)
+
+
+def test_meta_dict_and_list_agree_with_array():
+    x = np.random.default_rng(1).standard_normal((32, 32))
+    S = Scattering2D(J=2, shape=(32, 32), L=4)
+    array = S(x)
+    meta = S.meta()
+    assert meta["order"].shape == (array.shape[0],)
+    assert list(meta["order"][:5]) == [0, 1, 1, 1, 1]
+    assert np.isnan(meta["j"][0]).all() and meta["j"].shape == (array.shape[0], 2)
+    as_dict = Scattering2D(J=2, shape=(32, 32), L=4, out_type="dict")(x)
+    assert list(as_dict) == meta["key"]
+    for c, key in enumerate(meta["key"]):
+        np.testing.assert_array_equal(as_dict[key], array[c])
+    as_list = Scattering2D(J=2, shape=(32, 32), L=4, out_type="list")(x)
+    assert [item["order"] for item in as_list] == list(meta["order"])
+    np.testing.assert_array_equal(as_list[7]["coef"], array[7])
+
+
+def test_pre_pad_equals_padding_by_hand():
+    x = np.random.default_rng(2).standard_normal((32, 32))
+    plain = Scattering2D(J=2, shape=(32, 32))
+    padded = np.pad(x, plain.core.pads, mode="reflect")
+    pre = Scattering2D(J=2, shape=(32, 32), pre_pad=True)
+    np.testing.assert_allclose(pre(padded), plain(x), rtol=0, atol=1e-12)
+
+
+def test_wavelets_have_zero_mean_and_bounded_littlewood_paley():
+    phi, psi = filter_bank_2d(64, 64, 3, 8)
+    wavelets = np.concatenate([level[0] for level in psi])
+    assert np.abs(wavelets[:, 0, 0]).max() < 1e-6 * np.abs(wavelets).max()
+    assert abs(phi[0][0, 0] - 1) < 1e-3
+    # Littlewood-Paley sum (each wavelet and its mirror, as the modulus sees both): a near-tight
+    # frame up to |omega| = pi/2; ScatNet's wavelets leave the corners near Nyquist uncovered.
+    lp = phi[0] ** 2 + 0.5 * (wavelets**2 + np.roll(np.flip(wavelets, (1, 2)), 1, (1, 2)) ** 2).sum(0)
+    omega = np.fft.fftfreq(64) * 2 * np.pi
+    radius = np.hypot(omega[:, None], omega[None, :])
+    assert lp.max() < 1.05
+    assert lp[radius <= np.pi / 2].min() > 0.75
+
+
+def test_translation_invariance_grows_with_J():
+    rng = np.random.default_rng(3)
+    x = np.zeros((64, 64))
+    x[20:44, 20:44] = rng.standard_normal((24, 24))
+    shifted = np.roll(x, 2, axis=1)
+    changes = []
+    for J in (1, 2, 3):
+        S = Scattering2D(J=J, shape=(64, 64), L=4)
+        a, b = S(x), S(shifted)
+        changes.append(np.linalg.norm(a - b) / np.linalg.norm(a))
+    assert changes[0] > changes[1] > changes[2]
+
+
+def test_input_dtypes():
+    x = (np.random.default_rng(4).standard_normal((16, 16)) * 100).astype(np.int32)
+    S = Scattering2D(J=2, shape=(16, 16), L=4)
+    ref = S(x.astype(np.float64))
+    assert S(x).dtype == np.float64
+    np.testing.assert_array_equal(S(x), ref)
+    big_endian = x.astype(">f4")
+    out = S(big_endian)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, ref, rtol=1e-6, atol=1e-6 * np.abs(ref).max())
+    with pytest.raises(TypeError, match="complex"):
+        S(x.astype(np.complex64))
+    with pytest.raises(TypeError, match="x must"):
+        S("not an array")
+
+
+def test_nan_stays_in_its_own_signal():
+    x = np.random.default_rng(5).standard_normal((3, 16, 16))
+    x[1, 3, 4] = np.nan
+    out = Scattering2D(J=2, shape=(16, 16), L=4)(x)
+    assert np.isnan(out[1]).all()
+    assert np.isfinite(out[[0, 2]]).all()
+
+
+def test_wrong_input_shape():
+    S = Scattering2D(J=2, shape=(16, 16), L=4)
+    with pytest.raises(ValueError, match=r"x must have shape \(\.\.\., 16, 16\)"):
+        S(np.zeros((16, 15)))
+    with pytest.raises(ValueError, match="x must have shape"):
+        S(np.zeros(16))
+    with pytest.raises(ValueError, match=r"\(\.\.\., 24, 24\)"):
+        Scattering2D(J=2, shape=(16, 16), L=4, pre_pad=True)(np.zeros((16, 16)))
+
+
+@pytest.mark.parametrize("kwargs, error, name", [
+    (dict(J=-1), ValueError, "J"),
+    (dict(J=2.5), TypeError, "J"),
+    (dict(J=6), ValueError, "J"),
+    (dict(shape=(32,)), ValueError, "shape"),
+    (dict(shape=(32, 0)), ValueError, r"shape\[1\]"),
+    (dict(shape=(32, 32.0)), TypeError, r"shape\[1\]"),
+    (dict(L=0), ValueError, "L"),
+    (dict(L="8"), TypeError, "L"),
+    (dict(max_order=3), ValueError, "max_order"),
+    (dict(max_order=0), ValueError, "max_order"),
+    (dict(pre_pad="yes"), TypeError, "pre_pad"),
+    (dict(out_type="tensor"), ValueError, "out_type"),
+    (dict(backend="jax"), ValueError, "backend"),
+    (dict(backend=object()), ValueError, "backend"),
+])
+def test_bad_parameters_are_named(kwargs, error, name, monkeypatch):
+    import scatflow.core.scattering2d as bank
+
+    def must_not_build(*args):
+        raise AssertionError("filters built before the parameters were checked")
+
+    monkeypatch.setattr(bank, "filter_bank_2d", must_not_build)
+    params = dict(J=2, shape=(32, 32)) | kwargs
+    with pytest.raises(error, match=name):
+        Scattering2D(**params)
