@@ -1,0 +1,61 @@
+"""Package-level promises: lazy imports, the dynamic entry classes, backend selection."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import scatflow
+from scatflow.backends import get_backend
+
+
+def test_import_scatflow_imports_no_framework():
+    code = ("import sys, scatflow, scatflow.numpy; "
+            "print(' '.join(m for m in ('torch', 'tensorflow', 'keras', 'cupy', 'sklearn', "
+            "'matplotlib', 'jax') if m in sys.modules))")
+    heavy = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert heavy.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("name, kwargs, x_shape", [
+    ("Scattering1D", dict(J=3, shape=64), (64,)),
+    ("Scattering2D", dict(J=2, shape=(16, 16), L=4), (16, 16)),
+    ("HarmonicScattering3D", dict(J=1, shape=(8, 8, 8), L=1), (8, 8, 8)),
+])
+def test_entry_classes_build_the_numpy_frontend(name, kwargs, x_shape):
+    import scatflow.numpy
+
+    entry = getattr(scatflow, name)(**kwargs)
+    direct = getattr(scatflow.numpy, name)(**kwargs)
+    assert type(entry) is type(direct)
+    explicit = getattr(scatflow, name)(frontend="numpy", **kwargs)
+    x = np.random.default_rng(0).standard_normal(x_shape)
+    np.testing.assert_array_equal(entry(x), direct(x))
+    np.testing.assert_array_equal(explicit(x), direct(x))
+
+
+def test_unknown_frontend_and_backend_are_named():
+    with pytest.raises(ValueError, match="frontend must be one of"):
+        scatflow.Scattering2D(J=2, shape=(16, 16), frontend="matlab")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        get_backend("matlab")
+
+
+def test_numpy_backend_periodize_is_decimation():
+    backend = get_backend("numpy")
+    x = np.random.default_rng(1).standard_normal((3, 32, 24))
+    folded = backend.periodize(backend.fft(x, 2), 4, 2)
+    np.testing.assert_allclose(backend.ifft(folded, 2).real, x[:, ::4, ::4], atol=1e-12)
+    y = np.random.default_rng(2).standard_normal((2, 64))
+    np.testing.assert_allclose(backend.ifft(backend.periodize(backend.fft(y, 1), 8, 1), 1).real,
+                               y[:, ::8], atol=1e-12)
+
+
+def test_numpy_backend_reflect_pad_and_irfft():
+    backend = get_backend("numpy")
+    x = np.arange(10.0).reshape(2, 5)
+    np.testing.assert_array_equal(backend.pad_reflect(x, [(2, 1)])[0], [2, 1, 0, 1, 2, 3, 4, 3])
+    y = np.random.default_rng(3).standard_normal((4, 6, 8))
+    spectrum = backend.fft(y, 2)
+    np.testing.assert_allclose(backend.irfft(spectrum[..., :5], (6, 8)), y, atol=1e-12)
