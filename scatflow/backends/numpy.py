@@ -5,6 +5,7 @@ leading ones, so a core can stack filters on an extra axis and run one call for 
 Another array library (CuPy, ...) reuses this class with its own `xp` and `fft` namespaces.
 """
 
+import itertools
 import os
 
 import numpy
@@ -75,6 +76,23 @@ class NumpyBackend:
             shape += [factor, n // factor]
         block_axes = tuple(len(lead) + 2 * i for i in range(ndim))
         return x.reshape(shape).mean(axis=block_axes)
+
+    def multiply_periodize(self, x, filters, factor, ndim):
+        """`periodize(x * filters, factor, ndim)`, accumulated block by block so that the
+        full-size product is never stored: each block is small enough to stay in cache."""
+        if factor == 1:
+            return x * filters
+        sizes = [n // factor for n in x.shape[x.ndim - ndim:]]
+        out = None
+        for block in itertools.product(range(factor), repeat=ndim):
+            index = (Ellipsis,) + tuple(slice(b * n, (b + 1) * n) for b, n in zip(block, sizes))
+            term = x[index] * filters[index]
+            if out is None:
+                out = term
+            else:
+                out += term
+        out *= 1.0 / factor**ndim
+        return out
 
     def reshape(self, x, shape):
         return x.reshape(shape)

@@ -8,7 +8,7 @@ a scale pair), so the Python loop runs over scales only.
 from ..filters.morlet2d import filter_bank_2d
 from .paths import Path
 
-WORKING_BYTES = 2**28  # cap on one complex intermediate; larger batches are split over angles
+WORKING_BYTES = 2**24  # cap on one complex intermediate; bigger jobs are split over angles
 
 
 def padded_size(n, J):
@@ -54,14 +54,14 @@ class Scattering2DCore:
 
         def lowpass(U_hat, res):
             """Average with phi at resolution 2^-res, decimate to 2^-J, crop the border."""
-            Y = backend.periodize(U_hat * phi[res], 2 ** (J - res), 2)
+            Y = backend.multiply_periodize(U_hat, phi[res], 2 ** (J - res), 2)
             m, n = Y.shape[-2:]
             S = backend.irfft(Y[..., : n // 2 + 1], (m, n))
             return S[..., 1:-1, 1:-1]
 
         def wavelet_modulus_fft(U_hat, wavelets, factor):
             """|U * psi| decimated by `factor`, returned in Fourier for the next stage."""
-            U = backend.modulus(backend.ifft(backend.periodize(U_hat * wavelets, factor, 2), 2))
+            U = backend.modulus(backend.ifft(backend.multiply_periodize(U_hat, wavelets, factor, 2), 2))
             return backend.fft(U, 2)
 
         U0 = x if self.pre_pad else backend.pad_reflect(x, self.pads)
