@@ -127,14 +127,15 @@ class ScatteringBase:
         return backend.asarray(x, dtype=compute_dtype(x.dtype))
 
     def _filters_for(self, backend, dtype):
-        """The filter bank converted to `backend` arrays of `dtype` precision, once per dtype."""
+        """The filter bank converted to `backend` arrays in the input's precision (float32 /
+        complex64 for float32 input, float64 / complex128 otherwise), once per dtype."""
         key = (backend.name, str(dtype))
         if key not in self._converted_filters:
-            real = np.float32 if np.dtype(str(dtype)) == np.float32 else np.float64
-            bank = self.core.filters()
+            single = np.dtype(str(dtype)) == np.float32
+            real, cplx = (np.float32, np.complex64) if single else (np.float64, np.complex128)
             self._converted_filters[key] = map_arrays(
-                bank, lambda a: backend.asarray(a, dtype=np.result_type(a.dtype, real)
-                                                if a.dtype.kind == "c" else real))
+                self.core.filters(),
+                lambda a: backend.asarray(a, dtype=cplx if a.dtype.kind == "c" else real))
         return self._converted_filters[key]
 
     def _format(self, coefficients, batch_shape, backend):

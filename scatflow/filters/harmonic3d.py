@@ -1,0 +1,143 @@
+"""Solid harmonic wavelets of Kymatio 0.3.0's `HarmonicScattering3D`, in the Fourier domain.
+
+Kymatio's filter of degree l, scale j and order m (-l <= m <= l) is, at the frequency w,
+
+    psi_{l,j,m}(w) = norm_l (2 pi)^{3/2} (-i)^l (sigma_j |w|)^l exp(-sigma_j^2 |w|^2 / 2) Y_l^m(w)
+
+with sigma_j = sigma_0 2^j, j = 0..J, and for l = 0 just the Gaussian exp(-sigma_j^2 |w|^2 / 2).
+It is a real radial factor (l, j) times a complex angular factor (l, m), and we keep it in that
+form: `radial_factors` (L+1, J+1, M, N, O) float64 and `angular_factors`, per l, (2l+1, M, N, O)
+complex128 = (-i)^l Y_l^m. That is (L+1)^2 + (L+1)(J+1)/2 volumes instead of (J+1)(L+1)^2.
+`solid_harmonic_filter_bank` multiplies them out into Kymatio's layout, per l (J+1, 2l+1, M, N, O).
+
+Kymatio's conventions, reproduced here (`kymatio/scattering3d/filter_bank.py`, `utils.py`):
+
+* grid: ifftshift(mgrid[-M//2 : -M//2 + M, ...]) times 2 pi / M (per axis). For odd sizes this
+  grid runs from -(M+1)/2 to (M-3)/2, so its origin sits at index 1, not 0: Kymatio's quirk, kept.
+* the first array axis is called z: polar = arctan2(z, sqrt(x^2 + y^2)) + pi/2 (pi minus the usual
+  polar angle), azimuthal = arctan2(y, x).
+* Y_l^m = `scipy.special.sph_harm(m, l, azimuthal, polar)` of SciPy < 1.17, which is
+  `scipy.special.sph_harm_y(l, m, polar, azimuthal)`: argument order and meaning both swap.
+* norm_l = 1 / (2 pi sqrt(l + 1/2) (l+1)!!) for even l, 1 / (2^{(l+3)/2} sqrt(pi (2l+1)) ((l+1)/2)!)
+  for odd l.
+
+Kymatio builds in float32/complex64; we build in float64/complex128 (the frontend casts for
+float32 input). Kymatio's Gaussian filter bank (never used by its algorithm) is not built.
+Every array returned is read-only and cached (`functools.lru_cache`) by its parameters.
+"""
+
+import functools
+import math
+
+import numpy as np
+from scipy.special import sph_harm_y, sph_legendre_p
+
+
+def _readonly(a):
+    a.flags.writeable = False
+    return a
+
+
+@functools.lru_cache(maxsize=8)
+def frequency_axes(shape):
+    """Kymatio's angular frequencies along each axis (three read-only 1-D arrays)."""
+    return tuple(_readonly(np.fft.ifftshift(np.arange((-n) // 2, (-n) // 2 + n, dtype=np.float64))
+                           * (2 * np.pi / n)) for n in shape)
+
+
+def _radius(shape):
+    """|w| on the (M, N, O) grid."""
+    wz, wy, wx = frequency_axes(shape)
+    return np.sqrt(wz[:, None, None] ** 2 + wy[None, :, None] ** 2 + wx[None, None, :] ** 2)
+
+
+def kymatio_angles(shape, sparse=False):
+    """(polar, azimuthal) on the (M, N, O) grid, with Kymatio's conventions (z = first axis).
+
+    With `sparse=True` the azimuthal angle, which does not depend on z, has shape (1, N, O)."""
+    wz, wy, wx = frequency_axes(shape)
+    z, y, x = np.meshgrid(wz, wy, wx, indexing="ij", sparse=True)
+    polar = np.arctan2(z, np.sqrt(x**2 + y**2)) + np.pi / 2
+    azimuthal = np.arctan2(y, x)
+    return (polar, azimuthal) if sparse else tuple(np.broadcast_arrays(polar, azimuthal))
+
+
+def spherical_harmonic(l, m, polar, azimuthal):
+    """SciPy < 1.17's `sph_harm(m, l, azimuthal, polar)` (Condon-Shortley phase included)."""
+    return sph_harm_y(l, m, polar, azimuthal)
+
+
+def spherical_harmonics(l, polar, azimuthal, factor=1.0):
+    """(2l+1, ...) array of `factor * spherical_harmonic(l, m, polar, azimuthal)`, m = -l..l,
+    computed as the real spherical Legendre function of the polar angle (3-D) times
+    exp(i m azimuthal) (2-D here, broadcast), with Y_l^{-m} = (-1)^m conj(Y_l^m): about 4x faster
+    than sph_harm_y, and equal to it (tested)."""
+    shape = np.broadcast_shapes(np.shape(polar), np.shape(azimuthal))
+    out = np.empty((2 * l + 1,) + shape, dtype=np.complex128)
+    for m in range(l + 1):
+        # (SciPy 1.17 returns a leading axis of length 1 for the derivatives: drop it)
+        theta = np.asarray(sph_legendre_p(l, m, polar)).reshape(np.shape(polar))
+        phase = np.exp(1j * m * azimuthal)
+        np.multiply(theta, factor * phase, out=out[l + m])
+        if m:
+            np.multiply(theta, factor * (-1) ** m * np.conj(phase), out=out[l - m])
+    return out
+
+
+def norm_factor(l):
+    """Kymatio's normalization of the degree-l wavelet (l >= 1), without (2 pi)^{3/2} (-i)^l."""
+    if l % 2 == 0:
+        double_factorial = math.prod(range(l + 1, 0, -2))
+        return 1.0 / (2 * np.pi * math.sqrt(l + 0.5) * double_factorial)
+    return 1.0 / (2 ** (0.5 * (l + 3)) * math.sqrt(np.pi * (2 * l + 1))
+                  * math.factorial((l + 1) // 2))
+
+
+@functools.lru_cache(maxsize=4)
+def angular_factors(shape, L):
+    """Per degree l = 0..L, the (2l+1, M, N, O) complex128 array (-i)^l Y_l^m, m = -l..l.
+
+    For l = 0 it is real ones (Kymatio's l = 0 filter is the bare Gaussian: no harmonic or norm)."""
+    shape = tuple(int(n) for n in shape)
+    polar, azimuthal = kymatio_angles(shape, sparse=True)
+    factors = [_readonly(np.ones((1,) + shape, dtype=np.float64))]
+    for l in range(1, L + 1):
+        factors.append(_readonly(spherical_harmonics(l, polar, azimuthal, (-1j) ** l)))
+    return tuple(factors)
+
+
+@functools.lru_cache(maxsize=4)
+def radial_factors(shape, J, L, sigma_0):
+    """(L+1, J+1, M, N, O) float64: norm_l (2 pi)^{3/2} s^l exp(-s^2 / 2), s = sigma_0 2^j |w|,
+    and for l = 0 the Gaussian exp(-s^2 / 2)."""
+    shape = tuple(int(n) for n in shape)
+    radius = _radius(shape)
+    sigmas = float(sigma_0) * 2.0 ** np.arange(J + 1)
+    s = sigmas.reshape(-1, 1, 1, 1) * radius                      # (J+1, M, N, O)
+    half_s2 = 0.5 * s * s
+    out = np.empty((L + 1, J + 1) + shape, dtype=np.float64)
+    out[0] = np.exp(-half_s2)
+    if L >= 1:
+        with np.errstate(divide="ignore", over="ignore"):
+            log_s = np.log(s)                                     # -inf at w = 0: gives 0 below
+        for l in range(1, L + 1):
+            # s^l exp(-s^2/2), written so that huge sigma_j gives 0 rather than inf * 0 = nan
+            np.exp(l * log_s - half_s2, out=out[l])
+            out[l] *= norm_factor(l) * (2 * np.pi) ** 1.5
+    return _readonly(out)
+
+
+def harmonic_filters(shape, J, L, sigma_0):
+    """The factored bank: {'radial': radial_factors(...), 'angular': angular_factors(...)}."""
+    shape = tuple(int(n) for n in shape)
+    return {"radial": radial_factors(shape, int(J), int(L), float(sigma_0)),
+            "angular": angular_factors(shape, int(L))}
+
+
+@functools.lru_cache(maxsize=2)
+def solid_harmonic_filter_bank(shape, J, L, sigma_0):
+    """Kymatio's `solid_harmonic_filter_bank(M, N, O, J, L, sigma_0)` layout: per l = 0..L a
+    (J+1, 2l+1, M, N, O) complex128 array of psi_{l,j,m}, m = -l..l (read-only)."""
+    bank = harmonic_filters(shape, J, L, sigma_0)
+    return tuple(_readonly(bank["radial"][l][:, None] * bank["angular"][l][None])
+                 for l in range(int(L) + 1))

@@ -1,0 +1,72 @@
+"""HarmonicScattering3D parameters (Kymatio 0.3.0's signature), checked before anything is built."""
+
+import math
+import numbers
+
+import numpy as np
+
+from ..core.harmonic3d import HarmonicScattering3DCore
+from .base import ScatteringBase, check_choice, check_int, check_real, check_shape
+
+
+class HarmonicScattering3DBase(ScatteringBase):
+    """3D solid-harmonic scattering of `(*batch, M, N, O)` inputs: output `(*batch, K, L+1, P)`
+    with K = J+1 + J(J+1)/2 scale paths (J+1 with `max_order=1`), degrees l = 0..L and
+    P = len(integral_powers) integrals sum(U^p) over the volume. Order 0 is not included.
+
+    Parameters are Kymatio's: `method` accepts only 'integral' and `points` only None (both
+    vestigial there too). `out_type` adds 'list' (dicts with coef, order, l, j) and 'dict'
+    (keyed by (l, j1) and (l, j1, j2)). float32 input gives float32 output, anything else
+    float64 (Kymatio's NumPy frontend always returns float32)."""
+
+    def __init__(self, J, shape, L=3, sigma_0=1, max_order=2, rotation_covariant=True,
+                 method="integral", points=None, integral_powers=(0.5, 1.0, 2.0), backend=None,
+                 out_type="array"):
+        self.J, self.shape, self.L, self.sigma_0 = J, shape, L, sigma_0
+        self.max_order, self.rotation_covariant = max_order, rotation_covariant
+        self.method, self.points, self.integral_powers = method, points, integral_powers
+        J = check_int("J", J, minimum=0)
+        shape = check_shape(shape, 3)
+        L = check_int("L", L, minimum=0)
+        sigma_0 = check_real("sigma_0", sigma_0, positive=True)
+        try:
+            widest = math.ldexp(sigma_0, J)
+        except OverflowError:
+            widest = math.inf
+        if not math.isfinite(widest * widest):
+            raise ValueError(f"J and sigma_0 must keep the widest wavelet width sigma_0 * 2**J "
+                             f"(squared) finite; got J={J}, sigma_0={sigma_0}")
+        check_int("max_order", max_order, minimum=1, maximum=2)
+        if not isinstance(rotation_covariant, (bool, np.bool_)):
+            raise TypeError(f"rotation_covariant must be True or False; got {rotation_covariant!r}")
+        check_choice("method", method, ("integral",))
+        if points is not None:
+            raise ValueError(f"points must be None (only method='integral' exists); got {points!r}")
+        powers = check_integral_powers(integral_powers)
+        check_choice("out_type", out_type, ("array", "list", "dict"))
+        self._init_output(out_type, self.default_backend if backend is None else backend)
+        self.core = HarmonicScattering3DCore(
+            J=J, shape=shape, L=L, sigma_0=sigma_0, max_order=max_order,
+            rotation_covariant=bool(rotation_covariant), integral_powers=powers)
+        self.core.filters()
+
+
+def check_integral_powers(value):
+    """Return `integral_powers` as a tuple of floats: a non-empty sequence of finite reals > 0."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"integral_powers must be a sequence of positive numbers; got {value!r}")
+    items = value.tolist() if hasattr(value, "tolist") else list(value)
+    if not isinstance(items, list):  # a 0-d array
+        raise TypeError(f"integral_powers must be a sequence of positive numbers; got {value!r}")
+    if not items or any(isinstance(p, (list, tuple)) for p in items):
+        raise ValueError(f"integral_powers must be a non-empty flat sequence of positive numbers; "
+                         f"got {value!r}")
+    powers = []
+    for p in items:
+        if isinstance(p, bool) or not isinstance(p, numbers.Real):
+            raise TypeError(f"integral_powers must hold real numbers; got {p!r} in {value!r}")
+        if not math.isfinite(p) or p <= 0:
+            raise ValueError(f"integral_powers must hold finite numbers > 0; got {p!r} in "
+                             f"{value!r}")
+        powers.append(float(p))
+    return tuple(powers)
