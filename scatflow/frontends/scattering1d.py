@@ -1,0 +1,191 @@
+"""Scattering1D parameters (Kymatio's signature, 0.3.0 and main), checked before anything is built."""
+
+import numbers
+
+from ..core.scattering1d import Scattering1DCore
+from .base import ScatteringBase, check_choice, check_int, check_shape
+
+COMPAT = (None, "0.3")
+
+
+def _check_Q(Q):
+    """(Q1, Q2) from an int or a tuple/list of 1 or 2 ints >= 1 (Q2 defaults to 1)."""
+    if isinstance(Q, (tuple, list)):
+        if len(Q) not in (1, 2):
+            raise ValueError(f"Q must be an int >= 1 or a tuple (Q1,) or (Q1, Q2) of ints >= 1 "
+                             f"(orders beyond 2 are not implemented); got {Q!r}")
+        values = tuple(check_int(f"Q[{i}]", q, minimum=1) for i, q in enumerate(Q))
+        return values + (1,) * (2 - len(values))
+    if isinstance(Q, bool) or not isinstance(Q, numbers.Integral):
+        raise TypeError(f"Q must be an int >= 1 or a tuple of 1 or 2 ints >= 1; got {Q!r}")
+    return check_int("Q", Q, minimum=1), 1
+
+
+def _check_T(T, N):
+    """'local' / 'global' / False averaging and the low-pass width (None for 2**J)."""
+    if T is None:
+        return "local", None
+    if isinstance(T, str):
+        if T != "global":
+            raise ValueError(f"T must be None, 0, 'global' or an int in [1, N={N}]; got {T!r}")
+        return "global", None
+    if isinstance(T, bool) or not isinstance(T, numbers.Integral):
+        raise TypeError(f"T must be None, 0, 'global' or an int in [1, N={N}]; got {T!r}")
+    T = int(T)
+    if T == 0:
+        return False, None
+    if T < 0 or T > N:
+        raise ValueError(f"T must be None, 0, 'global' or an int in [1, N={N}] (the low-pass "
+                         f"cannot be wider than the signal; use T='global'); got {T}")
+    return "local", T
+
+
+class Scattering1DBase(ScatteringBase):
+    """1D Morlet scattering of `(*batch, N)` inputs (Kymatio's `Scattering1D`).
+
+    Output (`out_type='array'`): `(*batch, C, N_out)`, the paths in Kymatio's order (S0, S1 by n1,
+    S2 by (n1, n2) with j2 > j1). `T` is the averaging scale: None (2**J), an int in [1, N], 0
+    (no averaging: `out_type='list'` or `'dict'` only, coefficients of different lengths) or
+    'global' (a sum over time, N_out = 1). `stride` (a power of two <= T, default
+    2**floor(log2 T)) sets the output sampling; `oversampling` (deprecated by Kymatio) divides the
+    stride by 2**oversampling (with T=0 it keeps 2**oversampling more samples per path, as in
+    Kymatio 0.3.0). `average` is Kymatio 0.3.0's deprecated switch: False means T=0.
+
+    Numbers: Kymatio's main branch. `kymatio_compat="0.3"` reproduces Kymatio 0.3.0 (its
+    mean-reduced filter levels and `oversampling` formulas; no `stride`, no T='global').
+
+    Constructor arguments are stored as given (scikit-learn style); derived values are
+    `pad_left`, `pad_right`, `ind_start`, `ind_end`, `N_padded`, `log2_T`, `log2_stride`,
+    `average_mode`, and the filters `phi_f`, `psi1_f`, `psi2_f` (Kymatio's dicts, read-only).
+    """
+
+    def __init__(self, J, shape, Q=1, T=None, max_order=2, average=None, oversampling=0,
+                 out_type="array", backend=None, *, stride=None, kymatio_compat=None):
+        self.J, self.shape, self.Q, self.T = J, shape, Q, T
+        self.max_order, self.average, self.oversampling = max_order, average, oversampling
+        self.stride, self.kymatio_compat = stride, kymatio_compat
+
+        J = check_int("J", J, minimum=0)
+        (N,) = check_shape(shape, 1)
+        if N < 2:
+            raise ValueError(f"shape must be at least (2,) (a signal of 2 samples); got {shape!r}")
+        Q1, Q2 = _check_Q(Q)
+        mode, T_value = _check_T(T, N)
+        if average is not None and not isinstance(average, bool):
+            raise TypeError(f"average must be None, True or False; got {average!r}")
+        if average is False:
+            if T is not None and T != 0:
+                raise ValueError(f"average=False means no averaging (T=0) and contradicts T={T!r}; "
+                                 f"pass T=0 (average is deprecated)")
+            mode = False
+        elif average is True and mode is False:
+            raise ValueError("average=True contradicts T=0 (no averaging); pass T=None or an int")
+        max_order = check_int("max_order", max_order, minimum=1, maximum=2)
+        oversampling = check_int("oversampling", oversampling, minimum=0)
+        if kymatio_compat is not None and (not isinstance(kymatio_compat, str)
+                                           or kymatio_compat not in COMPAT):
+            raise ValueError(f"kymatio_compat must be one of {list(COMPAT)}; got {kymatio_compat!r}")
+        T_value = 2**J if T_value is None else T_value
+        log2_T = T_value.bit_length() - 1
+        log2_stride = self._check_stride(stride, mode, log2_T, oversampling, kymatio_compat)
+        if mode == "global" and oversampling:
+            raise ValueError(f"oversampling must be 0 with T='global' (a sum over time); "
+                             f"got {oversampling}")
+        if mode == "global" and kymatio_compat is not None:
+            raise ValueError("T='global' does not exist in Kymatio 0.3.0: use kymatio_compat=None "
+                             "with T='global'")
+        check_choice("out_type", out_type, ("array", "list", "dict"))
+        if mode is False and out_type == "array":
+            raise ValueError("out_type='array' needs coefficients of one length; with T=0 "
+                             "(average=False) use out_type='list' or 'dict'")
+        self._init_output(out_type, self.default_backend if backend is None else backend)
+
+        self.core = Scattering1DCore(J=J, shape=(N,), Q=(Q1, Q2), T=T_value, average=mode,
+                                     log2_stride=log2_stride, oversampling=oversampling,
+                                     max_order=max_order, kymatio_compat=kymatio_compat)
+        self.core.filters()
+
+    @staticmethod
+    def _check_stride(stride, mode, log2_T, oversampling, kymatio_compat):
+        """log2 of the output stride (Kymatio main semantics) for local averaging, else None."""
+        if stride is None:
+            return max(log2_T - oversampling, 0) if mode == "local" else None
+        if isinstance(stride, bool) or not isinstance(stride, numbers.Integral):
+            raise TypeError(f"stride must be None or a power of two int; got {stride!r}")
+        stride = int(stride)
+        if stride < 1 or stride & (stride - 1):
+            raise ValueError(f"stride must be a power of two >= 1; got {stride}")
+        if mode != "local":
+            which = "T='global'" if mode == "global" else "T=0 (no averaging)"
+            raise ValueError(f"stride must be None with {which}; got stride={stride}")
+        if oversampling:
+            raise ValueError(f"stride and oversampling={oversampling} cannot be combined; "
+                             f"pass stride only (oversampling is deprecated)")
+        if kymatio_compat is not None:
+            raise ValueError("stride does not exist in Kymatio 0.3.0: use oversampling with "
+                             "kymatio_compat='0.3'")
+        if stride > 2**log2_T:
+            raise ValueError(f"stride must be a power of two <= 2**floor(log2(T)) = {2**log2_T}; "
+                             f"got {stride}")
+        return stride.bit_length() - 1
+
+    # -- derived values (Kymatio's attribute names) ---------------------------------------------
+    @property
+    def pad_left(self):
+        return self.core.pad_left
+
+    @property
+    def pad_right(self):
+        return self.core.pad_right
+
+    @property
+    def N_padded(self):
+        return self.core.N_padded
+
+    @property
+    def ind_start(self):
+        return dict(enumerate(self.core.ind_start))
+
+    @property
+    def ind_end(self):
+        return dict(enumerate(self.core.ind_end))
+
+    @property
+    def log2_T(self):
+        return self.core.log2_T
+
+    @property
+    def log2_stride(self):
+        """log2 of the output stride (local averaging; None otherwise)."""
+        if self.core.average != "local":
+            return None
+        return self.core._res0
+
+    @property
+    def average_mode(self):
+        """Kymatio main's `average`: 'local', 'global' or False."""
+        return self.core.average
+
+    @property
+    def phi_f(self):
+        """Kymatio's low-pass dict: `levels` (level k is the filter for a signal decimated by
+        2^k, summed over blocks as on Kymatio main), `xi`, `sigma`, `j`, `N`."""
+        levels = self.core.filters()["phi"]
+        return {"levels": list(levels), "xi": 0, "sigma": 0.1 / self.core.T,
+                "j": self.core.log2_T, "N": self.core.N_padded}
+
+    @property
+    def psi1_f(self):
+        """Kymatio's first-order wavelets: a list of dicts `levels`, `xi`, `sigma`, `j`."""
+        bank = self.core.filters()["psi1"][0]
+        c = self.core
+        return [{"levels": [bank[n]], "xi": xi, "sigma": s, "j": j}
+                for n, (xi, s, j) in enumerate(zip(c.xi1, c.sigma1, c.j1))]
+
+    @property
+    def psi2_f(self):
+        """Kymatio's second-order wavelets (levels as used here); [] with max_order=1."""
+        levels = self.core.filters().get("psi2", ())
+        c = self.core
+        return [{"levels": [lv[n] for lv in levels], "xi": xi, "sigma": s, "j": j}
+                for n, (xi, s, j) in enumerate(zip(c.xi2, c.sigma2, c.j2))]
