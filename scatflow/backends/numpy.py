@@ -30,6 +30,13 @@ class NumpyBackend:
         """Convert a NumPy filter (or an input) to this backend's array type and dtype."""
         return self.xp.asarray(a, dtype=dtype)
 
+    def filter_array(self, a, single):
+        """A NumPy filter as this backend's array, in single or double precision; real filters
+        stay real (half the memory of complex ones)."""
+        if a.dtype.kind == "c":
+            return self.xp.asarray(a, dtype=self.xp.complex64 if single else self.xp.complex128)
+        return self.xp.asarray(a, dtype=self.xp.float32 if single else self.xp.float64)
+
     def to_numpy(self, x):
         return numpy.asarray(x)
 

@@ -132,10 +132,8 @@ class ScatteringBase:
         key = (backend.name, str(dtype))
         if key not in self._converted_filters:
             single = np.dtype(str(dtype)) == np.float32
-            real, cplx = (np.float32, np.complex64) if single else (np.float64, np.complex128)
             self._converted_filters[key] = map_arrays(
-                self.core.filters(),
-                lambda a: backend.asarray(a, dtype=cplx if a.dtype.kind == "c" else real))
+                self.core.filters(), lambda a: backend.filter_array(a, single))
         return self._converted_filters[key]
 
     def _format(self, coefficients, batch_shape, backend):
