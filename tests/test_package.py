@@ -19,7 +19,7 @@ def test_import_scatflow_imports_no_framework():
 
 
 @pytest.mark.parametrize("name, kwargs, x_shape", [
-    ("Scattering1D", dict(J=3, shape=64), (64,)),
+    ("Scattering1D", dict(J=3, shape=256), (256,)),
     ("Scattering2D", dict(J=2, shape=(16, 16), L=4), (16, 16)),
     ("HarmonicScattering3D", dict(J=1, shape=(8, 8, 8), L=1), (8, 8, 8)),
 ])
