@@ -59,3 +59,28 @@ def test_numpy_backend_reflect_pad_and_irfft():
     y = np.random.default_rng(3).standard_normal((4, 6, 8))
     spectrum = backend.fft(y, 2)
     np.testing.assert_allclose(backend.irfft(spectrum[..., :5], (6, 8)), y, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, kwargs, x_shape", [
+    ("Scattering1D", dict(J=5, shape=512, Q=4), (5, 512)),
+    ("Scattering2D", dict(J=2, shape=(24, 20), L=4), (3, 2, 24, 20)),
+    ("HarmonicScattering3D", dict(J=1, shape=(10, 10, 10), L=1), (3, 10, 10, 10)),
+])
+def test_threaded_batches_equal_one_thread(name, kwargs, x_shape):
+    import scatflow.numpy
+    from scatflow.backends.numpy import NumpyBackend
+
+    x = np.random.default_rng(4).standard_normal(x_shape)
+    threaded = getattr(scatflow.numpy, name)(backend=NumpyBackend(threads=3), **kwargs)
+    single = getattr(scatflow.numpy, name)(backend=NumpyBackend(threads=1), **kwargs)
+    np.testing.assert_allclose(threaded(x), single(x), rtol=1e-13, atol=1e-15)
+
+
+def test_thread_count_comes_from_the_environment(monkeypatch):
+    from scatflow.backends.numpy import NumpyBackend
+
+    monkeypatch.setenv("SCATFLOW_NUM_THREADS", "3")
+    assert NumpyBackend().threads == 3
+    monkeypatch.setenv("SCATFLOW_NUM_THREADS", "zero")
+    with pytest.raises(ValueError, match="SCATFLOW_NUM_THREADS"):
+        NumpyBackend()

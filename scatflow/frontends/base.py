@@ -105,7 +105,7 @@ class ScatteringBase:
         batch_shape = tuple(x.shape[: x.ndim - len(self.core.input_shape)])
         flat = backend.reshape(x, (-1,) + tuple(self.core.input_shape))
         filters = self._filters_for(backend, flat.dtype)
-        coefficients = self.core(flat, backend, filters)
+        coefficients = backend.map_batches(lambda b, chunk: self.core(chunk, b, filters), flat)
         return self._format(coefficients, batch_shape, backend)
 
     __call__ = scattering
