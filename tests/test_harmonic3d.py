@@ -10,16 +10,15 @@ import scipy.fft
 from scipy.special import factorial, lpmv
 
 import scatflow.filters.harmonic3d as fh
-from reference import fixture_files, load_fixture, worst_channel_error
+from reference import fixture_files, load_fixture, scatflow_kwargs, worst_channel_error
 from scatflow.numpy import HarmonicScattering3D
 
 FIXTURES_3D = fixture_files("0.3.0", "3d")
 
 
-def build(params, **extra):
-    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
-    kwargs.update(extra)
-    return HarmonicScattering3D(**kwargs)
+def build(path, **extra):
+    kwargs, _, _ = scatflow_kwargs(path)
+    return HarmonicScattering3D(**(kwargs | extra))
 
 
 def channels(S, batch_ndim):
@@ -49,7 +48,7 @@ def test_there_are_enough_fixtures():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_matches_kymatio_030(path, dtype):
     params, x, data = load_fixture(path)
-    S = build(params)
+    S = build(path)
     out = S(x.astype(dtype))
     assert out.dtype == dtype
     assert out.shape == data["S"].shape

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from reference import fixture_files, load_fixture, worst_channel_error
+from reference import fixture_files, list_error, scatflow_kwargs, worst_channel_error
 from scatflow.core import scattering1d as core1d
 from scatflow.filters import morlet1d
 from scatflow.frontends.scattering1d import Scattering1DBase
@@ -13,32 +13,6 @@ from scatflow.numpy import Scattering1D
 
 FIXTURES = fixture_files("main", "1d") + fixture_files("0.3.0", "1d")
 TOL64, TOL32 = 1e-8, 3e-5
-
-
-def list_error(ours, refs):
-    """DESIGN.md's metric for list outputs (coefficients of different lengths): each
-    coefficient is a channel, the floor is 1e-6 of the largest reference value."""
-    assert len(ours) == len(refs)
-    floor = 1e-6 * max(np.max(np.abs(r)) for r in refs)
-    worst = 0.0
-    for o, r in zip(ours, refs):
-        o = np.asarray(o, dtype=np.float64)
-        assert o.shape == r.shape, (o.shape, r.shape)
-        worst = max(worst, np.max(np.abs(o - r)) / max(np.max(np.abs(r)), floor))
-    return worst
-
-
-def scatflow_kwargs(path):
-    """Kymatio's constructor kwargs of a fixture, as scatflow takes them."""
-    params, x, data = load_fixture(path)
-    kwargs = dict(params, shape=tuple(params["shape"]))
-    if isinstance(kwargs.get("Q"), list):
-        kwargs["Q"] = tuple(kwargs["Q"])
-    if "-0.3.0-" in path.name:
-        kwargs["kymatio_compat"] = "0.3"
-        if kwargs.pop("average", None) is False:  # 0.3.0's average=False is T=0
-            kwargs["T"] = 0
-    return kwargs, x, data
 
 
 def test_fixtures_present():

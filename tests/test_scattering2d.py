@@ -3,17 +3,16 @@
 import numpy as np
 import pytest
 
-from reference import fixture_files, load_fixture, worst_channel_error
+from reference import fixture_files, load_fixture, scatflow_kwargs, worst_channel_error
 from scatflow.filters.morlet2d import filter_bank_2d
 from scatflow.numpy import Scattering2D
 
 FIXTURES_2D = fixture_files("0.3.0", "2d")
 
 
-def build(params, **extra):
-    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
-    kwargs.update(extra)
-    return Scattering2D(**kwargs)
+def build(path, **extra):
+    kwargs, _, _ = scatflow_kwargs(path)
+    return Scattering2D(**(kwargs | extra))
 
 
 def test_there_are_enough_fixtures():
@@ -24,7 +23,7 @@ def test_there_are_enough_fixtures():
 @pytest.mark.parametrize("dtype, tolerance", [(np.float64, 5e-6), (np.float32, 5e-6)])
 def test_matches_kymatio_030(path, dtype, tolerance):
     params, x, data = load_fixture(path)
-    S = build(params)
+    S = build(path)
     out = S(x.astype(dtype))
     assert out.dtype == dtype
     assert out.shape == data["S"].shape
@@ -36,7 +35,7 @@ def test_list_order_matches_kymatio(path):
     import json
 
     params, x, data = load_fixture(path)
-    items = build(params, out_type="list")(x)
+    items = build(path, out_type="list")(x)
     expected = json.loads(str(data["paths"]))
     assert [(tuple(i["j"]), tuple(i["theta"])) for i in items] == \
         [(tuple(e["j"]), tuple(e["theta"])) for e in expected]
