@@ -84,3 +84,19 @@ def test_thread_count_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("SCATFLOW_NUM_THREADS", "zero")
     with pytest.raises(ValueError, match="SCATFLOW_NUM_THREADS"):
         NumpyBackend()
+
+
+@pytest.mark.parametrize("name, kwargs, x_shape", [
+    ("Scattering1D", dict(J=4, shape=256), (0, 256)),
+    ("Scattering2D", dict(J=2, shape=(16, 16), L=4), (2, 0, 16, 16)),
+    ("HarmonicScattering3D", dict(J=1, shape=(8, 8, 8), L=1), (0, 8, 8, 8)),
+])
+def test_empty_batch_gives_empty_output_of_the_right_shape(name, kwargs, x_shape):
+    import scatflow.numpy
+
+    S = getattr(scatflow.numpy, name)(**kwargs)
+    out = S(np.zeros(x_shape, dtype=np.float32))
+    assert out.dtype == np.float32
+    assert out.shape == x_shape[: len(x_shape) - S.core.ndim] + tuple(S.core.array_shape)
+    as_list = getattr(scatflow.numpy, name)(out_type="list", **kwargs)(np.zeros(x_shape))
+    assert len(as_list) == S.output_size() and all(item["coef"].size == 0 for item in as_list)

@@ -105,6 +105,9 @@ class ScatteringBase:
         batch_shape = tuple(x.shape[: x.ndim - len(self.core.input_shape)])
         flat = backend.reshape(x, (-1,) + tuple(self.core.input_shape))
         filters = self._filters_for(backend, flat.dtype)
+        if flat.shape[0] == 0:  # an empty batch: shapes from one zero signal, no values
+            one = backend.asarray(np.zeros((1,) + tuple(self.core.input_shape)), dtype=flat.dtype)
+            return self._format([c[:0] for c in self.core(one, backend, filters)], batch_shape, backend)
         coefficients = backend.map_batches(lambda b, chunk: self.core(chunk, b, filters), flat)
         return self._format(coefficients, batch_shape, backend)
 
