@@ -100,3 +100,19 @@ def test_empty_batch_gives_empty_output_of_the_right_shape(name, kwargs, x_shape
     assert out.shape == x_shape[: len(x_shape) - S.core.ndim] + tuple(S.core.array_shape)
     as_list = getattr(scatflow.numpy, name)(out_type="list", **kwargs)(np.zeros(x_shape))
     assert len(as_list) == S.output_size() and all(item["coef"].size == 0 for item in as_list)
+
+
+def test_out_type_changed_after_construction_is_checked_at_call_time():
+    from scatflow.numpy import Scattering1D
+
+    S = Scattering1D(J=4, shape=256, T=0, out_type="list")
+    x = np.zeros(256)
+    assert isinstance(S(x), list)
+    S.out_type = "dict"
+    assert isinstance(S(x), dict)
+    S.out_type = "array"
+    with pytest.raises(ValueError, match="out_type='array'"):
+        S(x)
+    S.out_type = "tensor"
+    with pytest.raises(ValueError, match="out_type must be one of"):
+        S(x)

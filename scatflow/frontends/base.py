@@ -114,7 +114,9 @@ class ScatteringBase:
     __call__ = scattering
 
     def _check_input(self, x):
-        """Validate rank, trailing shape and dtype; return the array in the dtype to compute in."""
+        """Validate rank, trailing shape and dtype; return the array in the dtype to compute in.
+        `out_type` is public and may have been changed since construction: checked again here."""
+        check_choice("out_type", self.out_type, OUT_TYPES)
         if self.out_type == "array" and self.core.array_shape is None:
             raise ValueError("out_type='array' needs coefficients of one length; with T=0 "
                              "use out_type='list' or 'dict'")
