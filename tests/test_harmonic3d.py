@@ -412,3 +412,12 @@ def test_complex_input_is_refused():
     S = HarmonicScattering3D(J=1, shape=(8, 8, 8), L=1)
     with pytest.raises(TypeError, match="complex"):
         S(np.zeros((8, 8, 8), dtype=np.complex128))
+
+
+def test_filters_attribute_has_kymatios_layout():
+    S = HarmonicScattering3D(J=1, shape=(8, 6, 10), L=2)
+    filters = S.filters
+    assert [f.shape for f in filters] == [(2, 2 * l + 1, 8, 6, 10) for l in range(3)]
+    # l = 0 is the Gaussian low-pass: 1 at the zero frequency, real
+    np.testing.assert_allclose(filters[0][:, 0, 0, 0, 0], 1.0)
+    assert np.abs(filters[0].imag).max() == 0

@@ -42,14 +42,19 @@ def test_unknown_frontend_and_backend_are_named():
         get_backend("matlab")
 
 
-def test_numpy_backend_periodize_is_decimation():
+def test_numpy_backend_multiply_periodize_is_filtering_then_decimation():
     backend = get_backend("numpy")
-    x = np.random.default_rng(1).standard_normal((3, 32, 24))
-    folded = backend.periodize(backend.fft(x, 2), 4, 2)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 32, 24))
+    ones = np.ones((32, 24))
+    folded = backend.multiply_periodize(backend.fft(x, 2), ones, 4, 2)
     np.testing.assert_allclose(backend.ifft(folded, 2).real, x[:, ::4, ::4], atol=1e-12)
-    y = np.random.default_rng(2).standard_normal((2, 64))
-    np.testing.assert_allclose(backend.ifft(backend.periodize(backend.fft(y, 1), 8, 1), 1).real,
-                               y[:, ::8], atol=1e-12)
+    y = rng.standard_normal((2, 64))
+    filt = rng.standard_normal((5, 64))  # broadcast: (2, 1, 64) x (5, 64) -> (2, 5, 8)
+    spectrum = backend.fft(y, 1)[:, None]
+    filtered = backend.ifft(spectrum * filt, 1)
+    out = backend.ifft(backend.multiply_periodize(spectrum, filt, 8, 1), 1)
+    np.testing.assert_allclose(out, filtered[..., ::8], atol=1e-12)
 
 
 def test_numpy_backend_reflect_pad_and_irfft():

@@ -76,9 +76,6 @@ class NumpyBackend:
             return self.xp.asarray(a, dtype=self.xp.complex64 if single else self.xp.complex128)
         return self.xp.asarray(a, dtype=self.xp.float32 if single else self.xp.float64)
 
-    def to_numpy(self, x):
-        return numpy.asarray(x)
-
     # -- Fourier transforms over the trailing `ndim` axes --------------------------------------
     def fft(self, x, ndim):
         return self._fft.fftn(x, axes=tuple(range(-ndim, 0)), **self._fft_kwargs)
@@ -113,23 +110,13 @@ class NumpyBackend:
         widths = [(0, 0)] * (x.ndim - len(pads)) + [tuple(p) for p in pads]
         return self.xp.pad(x, widths, mode="reflect")
 
-    def periodize(self, x, factor, ndim):
-        """Fold a spectrum so that its inverse transform is the signal decimated by `factor`.
-
-        Each trailing axis of length n becomes n // factor: the mean over the `factor` blocks.
-        """
-        if factor == 1:
-            return x
-        lead = x.shape[: x.ndim - ndim]
-        shape = list(lead)
-        for n in x.shape[x.ndim - ndim:]:
-            shape += [factor, n // factor]
-        block_axes = tuple(len(lead) + 2 * i for i in range(ndim))
-        return x.reshape(shape).mean(axis=block_axes)
-
     def multiply_periodize(self, x, filters, factor, ndim):
-        """`periodize(x * filters, factor, ndim)`, accumulated block by block so that the
-        full-size product is never stored: each block is small enough to stay in cache."""
+        """The spectrum of (signal filtered by `filters`) decimated by `factor` on each of the
+        trailing `ndim` axes: each axis of length n becomes n // factor, the mean of the
+        `factor` blocks of the product (Fourier periodization = decimation in space).
+
+        Accumulated block by block so that the full-size product is never stored: each block
+        is small enough to stay in cache."""
         if factor == 1:
             return x * filters
         sizes = [n // factor for n in x.shape[x.ndim - ndim:]]

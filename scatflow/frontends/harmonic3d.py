@@ -6,6 +6,7 @@ import numbers
 import numpy as np
 
 from ..core.harmonic3d import HarmonicScattering3DCore
+from ..filters.harmonic3d import solid_harmonic_filter_bank
 from .base import ScatteringBase, check_choice, check_int, check_real, check_shape
 
 
@@ -49,6 +50,13 @@ class HarmonicScattering3DBase(ScatteringBase):
             J=J, shape=shape, L=L, sigma_0=sigma_0, max_order=max_order,
             rotation_covariant=bool(rotation_covariant), integral_powers=powers)
         self.core.filters()
+
+    @property
+    def filters(self):
+        """Kymatio's `filters` attribute: per degree l = 0..L, the (J+1, 2l+1, M, N, O) complex
+        Fourier-domain wavelets psi_{l,j,m} (read-only, multiplied out of the factored bank)."""
+        core = self.core
+        return list(solid_harmonic_filter_bank(core.shape, core.J, core.L, core.sigma_0))
 
 
 def check_integral_powers(value):
