@@ -121,3 +121,22 @@ def test_out_type_changed_after_construction_is_checked_at_call_time():
     S.out_type = "tensor"
     with pytest.raises(ValueError, match="out_type must be one of"):
         S(x)
+
+
+@pytest.mark.parametrize("dtype, expected", [
+    (np.float64, np.float64), (np.float32, np.float32), (np.float16, np.float32),
+    (">f4", np.float64), (">f8", np.float64), (np.int8, np.float64), (np.uint32, np.float64),
+    (bool, np.float64),
+])
+def test_compute_dtype_rule(dtype, expected):
+    from scatflow.frontends.base import compute_dtype
+
+    assert compute_dtype(np.dtype(dtype)) == expected
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128, object, "U3", "datetime64[s]"])
+def test_non_real_dtypes_are_refused(dtype):
+    from scatflow.frontends.base import compute_dtype
+
+    with pytest.raises(TypeError, match="x must"):
+        compute_dtype(np.dtype(dtype))
