@@ -89,17 +89,19 @@ def filter_bank_2d(M_padded, N_padded, J, L):
     is an (L, M_padded / 2^r, N_padded / 2^r) stack of the L wavelets of scale j, for the
     resolutions the algorithm uses (r = 0 and r < j). Arrays are float64 and read-only.
     """
-    spatial = [morlet_2d(M_padded, N_padded, 0.8 * 2**j, wavelet_angle(theta, L),
-                         3.0 / 4.0 * np.pi / 2**j, 4.0 / L)
-               for j in range(J) for theta in range(L)]
-    psi_full = np.real(scipy.fft.fft2(np.stack(spatial))).reshape(J, L, M_padded, N_padded)
+    psi = tuple(_wavelet_levels(M_padded, N_padded, J, L, j) for j in range(J))
     phi_full = np.real(scipy.fft.fft2(gabor_2d(M_padded, N_padded, 0.8 * 2 ** (J - 1), 0, 0)[0]))
     phi = tuple(_read_only(periodize_filter(phi_full, r)) for r in range(J))
-    psi = tuple(
-        {r: _read_only(np.stack([periodize_filter(f, r) for f in psi_full[j]]))
-         for r in sorted({0, *range(j)})}
-        for j in range(J))
     return phi, psi
+
+
+def _wavelet_levels(M, N, J, L, j):
+    """{r: (L, M / 2^r, N / 2^r)} for the L wavelets of scale j (one scale at a time, so that
+    the complex spatial filters of the whole bank never sit in memory together)."""
+    spatial = np.stack([morlet_2d(M, N, 0.8 * 2**j, wavelet_angle(theta, L), 3.0 / 4.0 * np.pi / 2**j,
+                                  4.0 / L) for theta in range(L)])
+    full = np.real(scipy.fft.fft2(spatial))
+    return {r: _read_only(np.stack([periodize_filter(f, r) for f in full])) for r in sorted({0, *range(j)})}
 
 
 def _read_only(a):
