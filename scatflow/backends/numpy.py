@@ -80,8 +80,10 @@ class NumpyBackend:
     def fft(self, x, ndim):
         return self._fft.fftn(x, axes=tuple(range(-ndim, 0)), **self._fft_kwargs)
 
-    def ifft(self, x, ndim):
-        return self._fft.ifftn(x, axes=tuple(range(-ndim, 0)), **self._fft_kwargs)
+    def ifft(self, x, ndim, overwrite=False):
+        """Inverse FFT; `overwrite=True` lets it reuse `x`'s memory (a temporary of the caller)."""
+        return self._fft.ifftn(x, axes=tuple(range(-ndim, 0)), overwrite_x=overwrite,
+                               **self._fft_kwargs)
 
     def irfft(self, x, shape):
         """Inverse of a Hermitian spectrum given by its first `shape[-1] // 2 + 1` columns."""

@@ -142,12 +142,12 @@ class HarmonicScattering3DCore:
             if n_m == 1:
                 if angular is not None:
                     A = A * angular[0]
-                yield backend.modulus(backend.ifft(A, 3)), None
+                yield backend.modulus(backend.ifft(A, 3, overwrite=True)), None
                 continue
             A = backend.reshape(A, (b, len(rows), 1) + self.shape)
             E = None
             for m0 in range(0, n_m, m_per_group):
-                z = backend.ifft(A * angular[m0:m0 + m_per_group], 3)  # (b, g, m, M, N, O)
+                z = backend.ifft(A * angular[m0:m0 + m_per_group], 3, overwrite=True)  # (b, g, m, M, N, O)
                 e = backend.sum(backend.modulus_squared(z), axes=2)
                 E = e if E is None else E + e
             yield backend.sqrt(E), E

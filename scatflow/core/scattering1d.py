@@ -213,7 +213,7 @@ class Scattering1DCore:
             for a in range(g.start, g.stop, chunk):
                 b = min(a + chunk, g.stop)
                 U1 = _filter_fold(backend, X, psi1[a:b], _span(support["psi1"], a, b), 2**g.k1)
-                U1 = backend.modulus(backend.ifft(U1, 1))  # (B, b - a, Np / 2^k1)
+                U1 = backend.modulus(backend.ifft(U1, 1, overwrite=True))  # (B, b - a, Np / 2^k1)
                 U1_hat = backend.fft(U1, 1) if (local or g.blocks) else None
                 if local:
                     S1 = lowpass(U1_hat, phi[g.k1], 2**g.ext, g.res)
@@ -243,7 +243,7 @@ class Scattering1DCore:
                 d = min(c + chunk, blk.stop)
                 U2 = _filter_fold(backend, U1_hat[:, :rows], psi2[c:d], _span(support2, c, d),
                                   2**blk.k2)
-                U2 = backend.modulus(backend.ifft(U2, 1))  # (B, rows, d - c, M1 / 2^k2)
+                U2 = backend.modulus(backend.ifft(U2, 1, overwrite=True))  # (B, rows, d - c, M1 / 2^k2)
                 if self.average == "local":
                     S2 = lowpass(backend.fft(U2, 1), phi[g.k1 + blk.k2], 2**blk.ext, blk.res)
                 elif self.average == "global":

@@ -61,7 +61,8 @@ class Scattering2DCore:
 
         def wavelet_modulus_fft(U_hat, wavelets, factor):
             """|U * psi| decimated by `factor`, returned in Fourier for the next stage."""
-            U = backend.modulus(backend.ifft(backend.multiply_periodize(U_hat, wavelets, factor, 2), 2))
+            U = backend.modulus(backend.ifft(backend.multiply_periodize(U_hat, wavelets, factor, 2), 2,
+                                             overwrite=True))
             return backend.fft(U, 2)
 
         U0 = x if self.pre_pad else backend.pad_reflect(x, self.pads)
