@@ -8,7 +8,8 @@ Run it with a Python that has both libraries (Kymatio needs scipy<1.17, so not t
 
 Each figure is measured in a fresh process, the libraries alternating: the constructor cold (scatflow's
 filter caches are empty in a new process), then the median of `--repeats` forward calls after one
-warm-up call. Ratios are Kymatio / scatflow (above 1: scatflow is faster).
+warm-up call, and the peak resident memory of that process. Time ratios are Kymatio / scatflow
+(above 1: scatflow is faster).
 """
 
 import argparse
@@ -26,7 +27,7 @@ CONFIGS = {
 }
 
 WORKER = r"""
-import json, statistics, sys, time, warnings
+import json, resource, statistics, sys, time, warnings
 import numpy as np
 library, cls_name, kwargs, x_shape, dtype, repeats = json.loads(sys.argv[1])
 if library == "kymatio":
@@ -41,7 +42,8 @@ S(x)
 times = []
 for _ in range(repeats):
     start = time.perf_counter(); S(x); times.append(time.perf_counter() - start)
-print(json.dumps({"constructor": built, "forward": statistics.median(times)}))
+peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"constructor": built, "forward": statistics.median(times), "peak_mb": peak_kb / 1024}))
 """
 
 
@@ -61,7 +63,8 @@ def main():
     parser.add_argument("--only", nargs="*", help="substrings of configuration names to run")
     args = parser.parse_args()
     print(f"| configuration | kymatio ctor (s) | scatflow ctor (s) | ratio | kymatio fwd (s) "
-          f"| scatflow fwd (s) | ratio |\n|---|---|---|---|---|---|---|")
+          f"| scatflow fwd (s) | ratio | kymatio peak MB | scatflow peak MB |\n"
+          f"|---|---|---|---|---|---|---|---|---|")
     for name, config in CONFIGS.items():
         if args.only and not any(s in name for s in args.only):
             continue
@@ -69,7 +72,8 @@ def main():
         ours = measure("scatflow", config, args.dtype, args.repeats)
         print(f"| {name} {args.dtype} | {kym['constructor']:.3f} | {ours['constructor']:.3f} "
               f"| {kym['constructor'] / ours['constructor']:.1f}x | {kym['forward']:.3f} "
-              f"| {ours['forward']:.3f} | {kym['forward'] / ours['forward']:.1f}x |", flush=True)
+              f"| {ours['forward']:.3f} | {kym['forward'] / ours['forward']:.1f}x "
+              f"| {kym['peak_mb']:.0f} | {ours['peak_mb']:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

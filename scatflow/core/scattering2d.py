@@ -8,7 +8,8 @@ a scale pair), so the Python loop runs over scales only.
 from ..filters.morlet2d import filter_bank_2d
 from .paths import Path
 
-WORKING_BYTES = 2**24  # cap on one complex intermediate; bigger jobs are split over angles
+WORKING_BYTES = 2**22  # cap on one complex intermediate (bigger jobs are split over angles):
+# 4 MB ran as fast as 16 MB here, with 30% less peak memory
 
 
 def padded_size(n, J):
