@@ -169,3 +169,18 @@ def test_bad_parameters_are_named(kwargs, error, name, monkeypatch):
     params = dict(J=2, shape=(32, 32)) | kwargs
     with pytest.raises(error, match=name):
         Scattering2D(**params)
+
+
+def test_kymatio_filter_attributes():
+    S = Scattering2D(J=3, shape=(32, 32), L=4)
+    assert len(S.psi) == 12 and [p["j"] for p in S.psi[::4]] == [0, 1, 2]
+    assert [p["theta"] for p in S.psi[:4]] == [0, 1, 2, 3]
+    assert [lv.shape for lv in S.psi[-1]["levels"]] == [(48, 48), (24, 24)]
+    assert [lv.shape for lv in S.phi["levels"]] == [(48, 48), (24, 24), (12, 12)] and S.phi["j"] == 3
+    assert abs(S.phi["levels"][0][0, 0] - 1) < 1e-3 and abs(S.psi[5]["levels"][0][0, 0]) < 1e-6
+
+
+def test_repr_shows_the_constructor_arguments():
+    text = repr(Scattering2D(J=2, shape=(16, 16), L=4, out_type="list"))
+    assert text == ("Scattering2D(J=2, shape=(16, 16), L=4, max_order=2, pre_pad=False, "
+                    "backend='numpy', out_type='list')")

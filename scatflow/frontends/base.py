@@ -1,6 +1,7 @@
 """What every frontend shares: parameter checks, the backend choice, input checks, batch
 reshaping, filter conversion and the three output formats, all read from the core's paths."""
 
+import inspect
 import numbers
 
 import numpy as np
@@ -80,6 +81,10 @@ class ScatteringBase:
     @classmethod
     def allowed_backends(cls):
         return ["numpy"]
+
+    def __repr__(self):
+        names = [n for n in inspect.signature(type(self).__init__).parameters if n != "self"]
+        return f"{type(self).__name__}({', '.join(f'{n}={getattr(self, n)!r}' for n in names)})"
 
     # -- metadata --------------------------------------------------------------------------
     @property

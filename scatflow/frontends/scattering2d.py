@@ -26,3 +26,17 @@ class Scattering2DBase(ScatteringBase):
         self._init_output(out_type, self.default_backend if backend is None else backend)
         self.core = Scattering2DCore(J=J, shape=(M, N), L=L, max_order=max_order, pre_pad=pre_pad)
         self.core.filters()
+
+    @property
+    def phi(self):
+        """Kymatio's low-pass dict: `levels` (the Fourier filter at resolutions 2^-r, r = 0..J-1,
+        on the padded grid) and `j`."""
+        return {"levels": list(self.core.filters()[0]), "j": self.core.J}
+
+    @property
+    def psi(self):
+        """Kymatio's wavelet list, one dict per (j, theta) in path order: `levels` (the
+        resolutions the algorithm uses: 2^0 and 2^-r for r < j), `j`, `theta`."""
+        _, psi = self.core.filters()
+        return [{"levels": [levels[r][theta] for r in sorted(levels)], "j": j, "theta": theta}
+                for j, levels in enumerate(psi) for theta in range(self.core.L)]
