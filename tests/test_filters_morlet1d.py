@@ -178,12 +178,12 @@ def test_bank_is_cached_read_only_and_shaped():
     bank = M.filter_bank_1d(1024, 6, 8, 1, 64, 2, psi2_levels=3, phi_levels=5)
     assert M.filter_bank_1d(1024, 6, 8, 1, 64, 2, psi2_levels=3, phi_levels=5) is bank
     assert [a.shape for a in bank["phi"]] == [(1024 // 2**k,) for k in range(5)]
-    assert bank["psi1"][0].shape == (38, 1024)
+    assert bank["psi1"].shape == (38, 1024)
     assert [a.shape for a in bank["psi2"]] == [(7, 1024 // 2**k) for k in range(3)]
-    for a in bank["phi"] + bank["psi1"] + bank["psi2"]:
+    for a in bank["phi"] + (bank["psi1"],) + bank["psi2"]:
         assert a.dtype == np.float64 and not a.flags.writeable
     with pytest.raises(ValueError):
-        bank["psi1"][0][0, 0] = 1.0
+        bank["psi1"][0, 0] = 1.0
     assert len(bank["support"]["psi1"][0]) == 38
     assert "psi2" not in M.filter_bank_1d(1024, 6, 8, 1, 64, 1)
     M.cache_clear()

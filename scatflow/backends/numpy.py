@@ -50,15 +50,16 @@ class NumpyBackend:
         if parts <= 1:
             return fn(self, x)
         bounds = numpy.linspace(0, x.shape[0], parts + 1).astype(int)
-        single = type(self)(self.xp, self._fft, threads=1)
-        results = list(self._thread_pool().map(
-            lambda a, b: fn(single, x[a:b]), bounds[:-1], bounds[1:]))
+        pool, single = self._thread_pool()
+        results = list(pool.map(lambda a, b: fn(single, x[a:b]), bounds[:-1], bounds[1:]))
         return [self.xp.concatenate(arrays, axis=0) for arrays in zip(*results)]
 
     def _thread_pool(self):
+        """The pool and the single-threaded backend its threads use, made on first use."""
         with self._pool_lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="scatflow")
+                self._pool = (ThreadPoolExecutor(self.threads, thread_name_prefix="scatflow"),
+                              type(self)(self.xp, self._fft, threads=1))
             return self._pool
 
     # -- conversion ----------------------------------------------------------------------------

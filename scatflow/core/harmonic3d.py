@@ -51,6 +51,7 @@ class HarmonicScattering3DCore:
                       if max_order >= 2 else [])
         self.paths = tuple(self._enumerate_paths())
         self.array_shape = (J + 1 + len(self.pairs), L + 1, len(self.integral_powers))
+        self._pair_index = {pair: i for i, pair in enumerate(self.pairs)}
 
     def _enumerate_paths(self):
         """Kymatio's flattened (K, L+1) order: j paths outer, degree l inner."""
@@ -93,7 +94,7 @@ class HarmonicScattering3DCore:
             if path.order == 1:
                 out.append(first[l][:, path.fields["j"][0]])
             else:
-                out.append(second[l][:, self.pairs.index(path.fields["j"])])
+                out.append(second[l][:, self._pair_index[path.fields["j"]]])
         return out
 
     def _chunk(self, x, backend, filters, budget):

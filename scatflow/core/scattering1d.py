@@ -90,7 +90,7 @@ class Scattering1DCore:
         self.paths = tuple(self._enumerate_paths())
         self._index = {p.key: i for i, p in enumerate(self.paths)}
         if average == "local":
-            self.array_shape = (len(self.paths), self._length(self._res0))
+            self.array_shape = (len(self.paths), self._length(self.output_resolution))
         elif average == "global":
             self.array_shape = (len(self.paths), 1)
         else:
@@ -130,10 +130,11 @@ class Scattering1DCore:
         if any(a > b for a, b in zip(self.j1, self.j1[1:])) or any(
                 a > b for a, b in zip(self.j2, self.j2[1:])):
             raise AssertionError("filter subsampling indices must be non-decreasing in n")
-        self._res0 = 0
+        self.output_resolution = 0  # log2 of the output stride (local averaging)
         if local:
-            self._res0 = max(self.log2_T - self.oversampling, 0) if compat else self.log2_stride
-        resolutions = {self._res0}
+            self.output_resolution = (max(self.log2_T - self.oversampling, 0) if compat
+                                      else self.log2_stride)
+        resolutions = {self.output_resolution}
         self.groups = []
         for n1, j1 in enumerate(self.j1):
             k1, ext, res = self._first(j1)
@@ -183,14 +184,14 @@ class Scattering1DCore:
                                              "sigma": (sigma1, sigma2)})
 
     def filters(self):
-        """{'phi': levels, 'psi1': (full-resolution bank,), 'psi2': levels} (read-only, cached)."""
+        """{'phi': levels, 'psi1': full-resolution bank, 'psi2': levels, 'support': bins}."""
         return dict(filter_bank_1d(self.N_padded, self.J, self.Q[0], self.Q[1], self.T,
                                    self.max_order, self._psi2_levels, self._phi_levels,
                                    kymatio_compat=self.kymatio_compat))
 
     # -- running -----------------------------------------------------------------------------
     def __call__(self, x, backend, filters):
-        phi, psi1 = filters["phi"], filters["psi1"][0]
+        phi, psi1 = filters["phi"], filters["psi1"]
         psi2 = filters.get("psi2")
         support = filters["support"]
         lowpass = partial(self._lowpass, backend, _span(support["phi"], 0, 1))
@@ -203,7 +204,7 @@ class Scattering1DCore:
         U0 = backend.pad_reflect(x, [(self.pad_left, self.pad_right)])
         X = backend.fft(U0, 1)
         if local:
-            out[0] = lowpass(X, phi[0], 2**self._res0, self._res0)
+            out[0] = lowpass(X, phi[0], 2**self.output_resolution, self.output_resolution)
         elif glob:
             out[0] = _total(backend, U0)
         else:

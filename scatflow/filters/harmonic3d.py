@@ -32,16 +32,13 @@ import math
 import numpy as np
 from scipy.special import sph_harm_y, sph_legendre_p
 
-
-def _readonly(a):
-    a.flags.writeable = False
-    return a
+from . import read_only
 
 
 @functools.lru_cache(maxsize=8)
 def frequency_axes(shape):
     """Kymatio's angular frequencies along each axis (three read-only 1-D arrays)."""
-    return tuple(_readonly(np.fft.ifftshift(np.arange((-n) // 2, (-n) // 2 + n, dtype=np.float64))
+    return tuple(read_only(np.fft.ifftshift(np.arange((-n) // 2, (-n) // 2 + n, dtype=np.float64))
                            * (2 * np.pi / n)) for n in shape)
 
 
@@ -100,9 +97,9 @@ def angular_factors(shape, L):
     For l = 0 it is real ones (Kymatio's l = 0 filter is the bare Gaussian: no harmonic or norm)."""
     shape = tuple(int(n) for n in shape)
     polar, azimuthal = kymatio_angles(shape, sparse=True)
-    factors = [_readonly(np.ones((1,) + shape, dtype=np.float64))]
+    factors = [read_only(np.ones((1,) + shape, dtype=np.float64))]
     for l in range(1, L + 1):
-        factors.append(_readonly(spherical_harmonics(l, polar, azimuthal, (-1j) ** l)))
+        factors.append(read_only(spherical_harmonics(l, polar, azimuthal, (-1j) ** l)))
     return tuple(factors)
 
 
@@ -124,7 +121,7 @@ def radial_factors(shape, J, L, sigma_0):
             # s^l exp(-s^2/2), written so that huge sigma_j gives 0 rather than inf * 0 = nan
             np.exp(l * log_s - half_s2, out=out[l])
             out[l] *= norm_factor(l) * (2 * np.pi) ** 1.5
-    return _readonly(out)
+    return read_only(out)
 
 
 def harmonic_filters(shape, J, L, sigma_0):
@@ -139,5 +136,5 @@ def solid_harmonic_filter_bank(shape, J, L, sigma_0):
     """Kymatio's `solid_harmonic_filter_bank(M, N, O, J, L, sigma_0)` layout: per l = 0..L a
     (J+1, 2l+1, M, N, O) complex128 array of psi_{l,j,m}, m = -l..l (read-only)."""
     bank = harmonic_filters(shape, J, L, sigma_0)
-    return tuple(_readonly(bank["radial"][l][:, None] * bank["angular"][l][None])
+    return tuple(read_only(bank["radial"][l][:, None] * bank["angular"][l][None])
                  for l in range(int(L) + 1))

@@ -15,6 +15,8 @@ from functools import lru_cache
 import numpy as np
 import scipy.fft
 
+from . import read_only
+
 SIGMA0 = 0.1
 ALPHA = 5.0
 R_PSI = math.sqrt(0.5)
@@ -279,12 +281,6 @@ def compute_border_indices(max_level, i0, i1):
 
 
 # -- the bank ---------------------------------------------------------------------------------
-def _readonly(a):
-    a = np.ascontiguousarray(a)
-    a.setflags(write=False)
-    return a
-
-
 @lru_cache(maxsize=32)
 def wavelets(N, J, Q, kymatio_compat=None, sigma0=SIGMA0, r_psi=R_PSI, alpha=ALPHA):
     """All wavelets of one order at full resolution: read-only float64 `(n, N)`."""
@@ -295,13 +291,13 @@ def wavelets(N, J, Q, kymatio_compat=None, sigma0=SIGMA0, r_psi=R_PSI, alpha=ALP
         raise ValueError(f"J={J} is too large for a signal padded to N={N} samples: wavelets of "
                          f"bandwidth sigma0 / 2**J = {sigma0 / 2**J:.3g} vanish on its frequency "
                          f"grid (Kymatio returns NaN here); use a smaller J")
-    return _readonly(bank)
+    return read_only(bank)
 
 
 @lru_cache(maxsize=32)
 def lowpass(N, T, sigma0=SIGMA0):
     """The low-pass phi of width sigma0 / T at full resolution: read-only float64 `(N,)`."""
-    return _readonly(gauss_1d(N, sigma0 / T))
+    return read_only(gauss_1d(N, sigma0 / T))
 
 
 @lru_cache(maxsize=32)
@@ -310,7 +306,7 @@ def filter_bank_1d(N, J, Q1, Q2, T, max_order=2, psi2_levels=1, phi_levels=1, re
     """The filters a 1D scattering uses, as read-only float64 arrays:
 
     * ``phi``: tuple of `phi_levels` arrays, level k of shape `(N / 2^k,)`;
-    * ``psi1``: tuple with one `(n1, N)` array (first-order wavelets are used at level 0 only);
+    * ``psi1``: the `(n1, N)` first-order wavelets (used at level 0 only);
     * ``psi2`` (max_order 2): tuple of `psi2_levels` arrays, level k of shape `(n2, N / 2^k)`;
     * ``support``: for each of ``phi``, ``psi1``, ``psi2``, the bins (as Python ints, see
       `support_bins`) outside which each level-0 filter is below SUPPORT_EPS of its peak.
@@ -318,14 +314,14 @@ def filter_bank_1d(N, J, Q1, Q2, T, max_order=2, psi2_levels=1, phi_levels=1, re
     phi0 = lowpass(N, T)
     psi1 = wavelets(N, J, Q1, kymatio_compat)
     bank = {
-        "phi": tuple(_readonly(periodize(phi0, k, reduction)) for k in range(phi_levels)),
-        "psi1": (psi1,),
+        "phi": tuple(read_only(periodize(phi0, k, reduction)) for k in range(phi_levels)),
+        "psi1": psi1,
         "support": {"phi": support_bins(phi0, SUPPORT_EPS),
                     "psi1": support_bins(psi1, SUPPORT_EPS)},
     }
     if max_order >= 2:
         psi2 = wavelets(N, J, Q2, kymatio_compat)
-        bank["psi2"] = tuple(_readonly(periodize(psi2, k, reduction)) for k in range(psi2_levels))
+        bank["psi2"] = tuple(read_only(periodize(psi2, k, reduction)) for k in range(psi2_levels))
         bank["support"]["psi2"] = support_bins(psi2, SUPPORT_EPS)
     return bank
 

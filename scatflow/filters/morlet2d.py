@@ -11,6 +11,8 @@ from functools import lru_cache
 import numpy as np
 import scipy.fft
 
+from . import read_only
+
 REPLICAS = (-2, -1, 0, 1, 2)
 NEGLIGIBLE_EXPONENT = 50.0  # exp(-50) ~ 2e-22: a replica this far out changes nothing in float64
 
@@ -91,7 +93,7 @@ def filter_bank_2d(M_padded, N_padded, J, L):
     """
     psi = tuple(_wavelet_levels(M_padded, N_padded, J, L, j) for j in range(J))
     phi_full = np.real(scipy.fft.fft2(gabor_2d(M_padded, N_padded, 0.8 * 2 ** (J - 1), 0, 0)[0]))
-    phi = tuple(_read_only(periodize_filter(phi_full, r)) for r in range(J))
+    phi = tuple(read_only(periodize_filter(phi_full, r)) for r in range(J))
     return phi, psi
 
 
@@ -101,10 +103,4 @@ def _wavelet_levels(M, N, J, L, j):
     spatial = np.stack([morlet_2d(M, N, 0.8 * 2**j, wavelet_angle(theta, L), 3.0 / 4.0 * np.pi / 2**j,
                                   4.0 / L) for theta in range(L)])
     full = np.real(scipy.fft.fft2(spatial))
-    return {r: _read_only(np.stack([periodize_filter(f, r) for f in full])) for r in sorted({0, *range(j)})}
-
-
-def _read_only(a):
-    a = np.ascontiguousarray(a)
-    a.setflags(write=False)
-    return a
+    return {r: read_only(np.stack([periodize_filter(f, r) for f in full])) for r in sorted({0, *range(j)})}

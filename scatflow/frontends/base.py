@@ -87,10 +87,6 @@ class ScatteringBase:
         return f"{type(self).__name__}({', '.join(f'{n}={getattr(self, n)!r}' for n in names)})"
 
     # -- metadata --------------------------------------------------------------------------
-    @property
-    def paths(self):
-        return self.core.paths
-
     def meta(self):
         """Per-coefficient metadata (Kymatio's 1D `meta()`, here for every transform)."""
         return meta_from_paths(self.core.paths, self.max_order)

@@ -44,7 +44,6 @@ class HarmonicScattering3DBase(ScatteringBase):
         if points is not None:
             raise ValueError(f"points must be None (only method='integral' exists); got {points!r}")
         powers = check_integral_powers(integral_powers)
-        check_choice("out_type", out_type, ("array", "list", "dict"))
         self._init_output(out_type, self.default_backend if backend is None else backend)
         self.core = HarmonicScattering3DCore(
             J=J, shape=shape, L=L, sigma_0=sigma_0, max_order=max_order,

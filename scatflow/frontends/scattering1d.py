@@ -3,7 +3,7 @@
 import numbers
 
 from ..core.scattering1d import Scattering1DCore
-from .base import ScatteringBase, check_choice, check_int, check_shape
+from .base import ScatteringBase, check_int, check_shape
 
 COMPAT = (None, "0.3")
 
@@ -38,6 +38,11 @@ def _check_T(T, N):
         raise ValueError(f"T must be None, 0, 'global' or an int in [1, N={N}] (the low-pass "
                          f"cannot be wider than the signal; use T='global'); got {T}")
     return "local", T
+
+
+def _core_attribute(name, doc):
+    """A read-only attribute forwarded from the core (Kymatio's name for a derived value)."""
+    return property(lambda self: getattr(self.core, name), doc=doc)
 
 
 class Scattering1DBase(ScatteringBase):
@@ -94,11 +99,10 @@ class Scattering1DBase(ScatteringBase):
         if mode == "global" and kymatio_compat is not None:
             raise ValueError("T='global' does not exist in Kymatio 0.3.0: use kymatio_compat=None "
                              "with T='global'")
-        check_choice("out_type", out_type, ("array", "list", "dict"))
+        self._init_output(out_type, self.default_backend if backend is None else backend)
         if mode is False and out_type == "array":
             raise ValueError("out_type='array' needs coefficients of one length; with T=0 "
                              "(average=False) use out_type='list' or 'dict'")
-        self._init_output(out_type, self.default_backend if backend is None else backend)
 
         self.core = Scattering1DCore(J=J, shape=(N,), Q=(Q1, Q2), T=T_value, average=mode,
                                      log2_stride=log2_stride, oversampling=oversampling,
@@ -130,17 +134,12 @@ class Scattering1DBase(ScatteringBase):
         return stride.bit_length() - 1
 
     # -- derived values (Kymatio's attribute names) ---------------------------------------------
-    @property
-    def pad_left(self):
-        return self.core.pad_left
-
-    @property
-    def pad_right(self):
-        return self.core.pad_right
-
-    @property
-    def N_padded(self):
-        return self.core.N_padded
+    pad_left = _core_attribute("pad_left", "Samples of reflect padding before the signal.")
+    pad_right = _core_attribute("pad_right", "Samples of reflect padding after the signal.")
+    N_padded = _core_attribute("N_padded", "Length of the padded signal (a power of two).")
+    log2_T = _core_attribute("log2_T", "floor(log2(T)), the low-pass's decimation exponent.")
+    average_mode = _core_attribute("average", "Kymatio main's `average`: 'local', 'global' or "
+                                              "False.")
 
     @property
     def ind_start(self):
@@ -151,20 +150,11 @@ class Scattering1DBase(ScatteringBase):
         return dict(enumerate(self.core.ind_end))
 
     @property
-    def log2_T(self):
-        return self.core.log2_T
-
-    @property
     def log2_stride(self):
         """log2 of the output stride (local averaging; None otherwise)."""
         if self.core.average != "local":
             return None
-        return self.core._res0
-
-    @property
-    def average_mode(self):
-        """Kymatio main's `average`: 'local', 'global' or False."""
-        return self.core.average
+        return self.core.output_resolution
 
     @property
     def phi_f(self):
@@ -177,7 +167,7 @@ class Scattering1DBase(ScatteringBase):
     @property
     def psi1_f(self):
         """Kymatio's first-order wavelets: a list of dicts `levels`, `xi`, `sigma`, `j`."""
-        bank = self.core.filters()["psi1"][0]
+        bank = self.core.filters()["psi1"]
         c = self.core
         return [{"levels": [bank[n]], "xi": xi, "sigma": s, "j": j}
                 for n, (xi, s, j) in enumerate(zip(c.xi1, c.sigma1, c.j1))]

@@ -1,7 +1,7 @@
 """Scattering2D parameters (Kymatio 0.3.0's signature), checked before anything is built."""
 
 from ..core.scattering2d import Scattering2DCore
-from .base import ScatteringBase, check_choice, check_int, check_shape
+from .base import ScatteringBase, check_int, check_shape
 
 
 class Scattering2DBase(ScatteringBase):
@@ -22,7 +22,6 @@ class Scattering2DBase(ScatteringBase):
         check_int("max_order", max_order, minimum=1, maximum=2)
         if not isinstance(pre_pad, bool):
             raise TypeError(f"pre_pad must be True or False; got {pre_pad!r}")
-        check_choice("out_type", out_type, ("array", "list", "dict"))
         self._init_output(out_type, self.default_backend if backend is None else backend)
         self.core = Scattering2DCore(J=J, shape=(M, N), L=L, max_order=max_order, pre_pad=pre_pad)
         self.core.filters()
