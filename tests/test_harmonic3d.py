@@ -391,7 +391,7 @@ def test_parameters_are_stored_untouched():
                              integral_powers=powers)
     assert S.shape is shape and S.integral_powers is powers
     assert (S.J, S.L, S.sigma_0, S.max_order, S.rotation_covariant) == (2, 1, 2, 1, False)
-    assert (S.method, S.points, S.out_type, S.backend) == ("integral", None, "array", "numpy")
+    assert (S.method, S.points, S.out_type, S.backend) == ("integral", None, "array", None)
     assert S.core.integral_powers == (1.0, 2.0)
 
 

@@ -183,4 +183,4 @@ def test_kymatio_filter_attributes():
 def test_repr_shows_the_constructor_arguments():
     text = repr(Scattering2D(J=2, shape=(16, 16), L=4, out_type="list"))
     assert text == ("Scattering2D(J=2, shape=(16, 16), L=4, max_order=2, pre_pad=False, "
-                    "backend='numpy', out_type='list')")
+                    "backend=None, out_type='list')")

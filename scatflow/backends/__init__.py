@@ -1,12 +1,18 @@
 """Array-library backends: the primitives the scattering cores call, one small file per library.
 
 A backend knows nothing about scattering. `get_backend(name)` returns the shared instance;
-`backend_for(x)` picks one from an array's type. Modules are imported only when asked for.
+modules (and their array libraries) are imported only when asked for. `base.Backend` holds the
+primitives that follow from the others; `numpy.NumpyBackend` is the reference implementation.
 """
 
 from importlib import import_module
 
-BACKEND_MODULES = {"numpy": "scatflow.backends.numpy"}
+BACKEND_MODULES = {
+    "numpy": "scatflow.backends.numpy",
+    "cupy": "scatflow.backends.cupy",
+    "torch": "scatflow.backends.torch",
+    "tensorflow": "scatflow.backends.tensorflow",
+}
 
 
 def get_backend(name):

@@ -10,13 +10,14 @@ inside its FFTs instead. `SCATFLOW_NUM_THREADS` sets the default (all cores); se
 something else already runs one task per core (e.g. Dask workers).
 """
 
-import itertools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy
 import scipy.fft
+
+from .base import Backend
 
 
 def default_threads():
@@ -29,7 +30,7 @@ def default_threads():
     return int(value)
 
 
-class NumpyBackend:
+class NumpyBackend(Backend):
     """Scattering primitives for NumPy-like arrays (`xp`) and a scipy.fft-like module (`fft`)."""
 
     name = "numpy"
@@ -66,16 +67,24 @@ class NumpyBackend:
     def is_array(self, x):
         return isinstance(x, self.xp.ndarray)
 
-    def asarray(self, a, dtype=None):
-        """Convert a NumPy filter (or an input) to this backend's array type and dtype."""
-        return self.xp.asarray(a, dtype=dtype)
+    def input_dtype(self, x):
+        """`x`'s dtype as NumPy describes it (byte order included), for `compute_dtype`."""
+        return x.dtype
 
-    def filter_array(self, a, single):
-        """A NumPy filter as this backend's array, in single or double precision; real filters
-        stay real (half the memory of complex ones)."""
+    def asarray(self, a, dtype=None, device=None):
+        """`a` as this backend's array with NumPy dtype `dtype`, on `device` if given."""
+        with self.on_device(device):
+            return self.xp.asarray(a, dtype=dtype)
+
+    def filter_array(self, a, single, device=None):
+        """A NumPy filter as this backend's array on `device`, in single or double precision;
+        real filters stay real (half the memory of complex ones)."""
         if a.dtype.kind == "c":
-            return self.xp.asarray(a, dtype=self.xp.complex64 if single else self.xp.complex128)
-        return self.xp.asarray(a, dtype=self.xp.float32 if single else self.xp.float64)
+            dtype = self.xp.complex64 if single else self.xp.complex128
+        else:
+            dtype = self.xp.float32 if single else self.xp.float64
+        with self.on_device(device):
+            return self.xp.asarray(a, dtype=dtype)
 
     # -- Fourier transforms over the trailing `ndim` axes --------------------------------------
     def fft(self, x, ndim):
@@ -112,27 +121,6 @@ class NumpyBackend:
         """Reflect-pad (mirror without repeating the edge) the trailing len(pads) axes."""
         widths = [(0, 0)] * (x.ndim - len(pads)) + [tuple(p) for p in pads]
         return self.xp.pad(x, widths, mode="reflect")
-
-    def multiply_periodize(self, x, filters, factor, ndim):
-        """The spectrum of (signal filtered by `filters`) decimated by `factor` on each of the
-        trailing `ndim` axes: each axis of length n becomes n // factor, the mean of the
-        `factor` blocks of the product (Fourier periodization = decimation in space).
-
-        Accumulated block by block so that the full-size product is never stored: each block
-        is small enough to stay in cache."""
-        if factor == 1:
-            return x * filters
-        sizes = [n // factor for n in x.shape[x.ndim - ndim:]]
-        out = None
-        for block in itertools.product(range(factor), repeat=ndim):
-            index = (Ellipsis,) + tuple(slice(b * n, (b + 1) * n) for b, n in zip(block, sizes))
-            term = x[index] * filters[index]
-            if out is None:
-                out = term
-            else:
-                out += term
-        out *= 1.0 / factor**ndim
-        return out
 
     def reshape(self, x, shape):
         return x.reshape(shape)

@@ -10,7 +10,16 @@ Every core class follows the same contract, so one frontend serves them all:
 * ``core.filters()``: the NumPy filter bank, a nested tuple/dict of arrays, cached by parameters.
 * ``core(x, backend, filters)``: `x` has shape ``(B, *input_shape)`` and the core's dtype, and
   `filters` is ``filters()`` converted by the backend; returns a list with one array
-  ``(B, *coefficient_shape)`` per path, in path order.
+  ``(B, *coefficient_shape)`` per path, in path order. `B` may be None (a symbolic batch): cores
+  size their working arrays with `planning_batch(x)`.
 
 Cores import no framework, frontend or backend module.
 """
+
+
+def planning_batch(x):
+    """The batch size to plan working memory for: `x.shape[0]`, or 1 where it is unknown (None:
+    a framework tracing with a symbolic batch, e.g. TensorFlow's graph mode). Cores use it for
+    sizes only and pass `x.shape[0]` itself to `backend.reshape`."""
+    size = x.shape[0]
+    return 1 if size is None else size

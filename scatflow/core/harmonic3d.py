@@ -29,6 +29,7 @@ needs full-volume cross terms per row that cost about what the saved FFTs do.
 import math
 
 from ..filters.harmonic3d import harmonic_filters
+from . import planning_batch
 from .paths import Path
 
 WORKING_BYTES = 2**28  # cap on the arrays one batch chunk keeps (bytes, counted as complex128)
@@ -73,7 +74,7 @@ class HarmonicScattering3DCore:
     # -- the transform -----------------------------------------------------------------------
     def __call__(self, x, backend, filters):
         J, L = self.J, self.L
-        batch = x.shape[0]
+        batch = planning_batch(x)
         volume = 16 * math.prod(self.shape)
         chunk = max(1, min(batch, self.working_bytes // (volume * (J + 1))))
         budget = max(1, min(self.working_bytes, self.group_bytes) // volume)  # volumes per group
@@ -127,10 +128,10 @@ class HarmonicScattering3DCore:
 
         Yields, per group of consecutive rows, (U, E): U (b, rows, M, N, O) and the energy
         E = sum_m |.|^2, or E = None when one filter is applied (U is then a plain modulus)."""
-        b = spectra.shape[0]
+        b, planned = spectra.shape[0], planning_batch(spectra)
         n_m = 1 if angular is None else angular.shape[0]
-        rows_per_group = max(1, budget // (b * n_m))
-        m_per_group = n_m if b * n_m <= budget else max(1, budget // b)
+        rows_per_group = max(1, budget // (planned * n_m))
+        m_per_group = n_m if planned * n_m <= budget else max(1, budget // planned)
         radial_rows = list(radial_rows)
         for r0 in range(0, len(radial_rows), rows_per_group):
             rows = range(r0, min(len(radial_rows), r0 + rows_per_group))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from ..filters.morlet1d import compute_border_indices, compute_padding, filter_bank_1d, filter_params
+from . import planning_batch
 from .paths import Path
 
 WORKING_BYTES = 2**23  # largest complex working array of one batched step (8 MB: about
@@ -211,7 +212,7 @@ class Scattering1DCore:
             out[0] = x
         X = backend.reshape(X, (B, 1, Np))
         for g in self.groups:
-            chunk = max(1, WORKING_BYTES // (B * Np * itemsize))
+            chunk = max(1, WORKING_BYTES // (planning_batch(x) * Np * itemsize))
             for a in range(g.start, g.stop, chunk):
                 b = min(a + chunk, g.stop)
                 U1 = _filter_fold(backend, X, psi1[a:b], _span(support["psi1"], a, b), 2**g.k1)
@@ -240,7 +241,7 @@ class Scattering1DCore:
             rows = min(blk.n1_stop, b) - a
             if rows <= 0:
                 continue
-            chunk = max(1, WORKING_BYTES // (B * rows * M1 * itemsize))
+            chunk = max(1, WORKING_BYTES // (planning_batch(U1_hat) * rows * M1 * itemsize))
             for c in range(blk.start, blk.stop, chunk):
                 d = min(c + chunk, blk.stop)
                 U2 = _filter_fold(backend, U1_hat[:, :rows], psi2[c:d], _span(support2, c, d),

@@ -6,6 +6,7 @@ a scale pair), so the Python loop runs over scales only.
 """
 
 from ..filters.morlet2d import filter_bank_2d
+from . import planning_batch
 from .paths import Path
 
 WORKING_BYTES = 2**22  # cap on one complex intermediate (bigger jobs are split over angles):
@@ -71,7 +72,7 @@ class Scattering2DCore:
         out[0] = lowpass(X, 0)
         X = backend.reshape(X, (X.shape[0], 1) + tuple(X.shape[1:]))
         for j1 in range(J):
-            for angles in _angle_groups(x.shape[0], L, L if self.max_order > 1 else 1, X.shape[-2:], j1):
+            for angles in _angle_groups(planning_batch(x), L, L if self.max_order > 1 else 1, X.shape[-2:], j1):
                 U1_hat = wavelet_modulus_fft(X, psi[j1][0][angles], 2**j1)  # (B, a, m, n)
                 S1 = lowpass(U1_hat, j1)
                 for a, t1 in enumerate(range(angles.start, angles.stop)):

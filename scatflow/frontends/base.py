@@ -52,8 +52,9 @@ def check_shape(value, ndim, name="shape"):
 
 # -- the frontend -----------------------------------------------------------------------------
 class ScatteringBase:
-    """Framework-independent frontend. A per-transform base sets `self.core` in its __init__;
-    a framework frontend chooses backends and may override the array hooks."""
+    """Framework-independent frontend. A per-transform base checks its parameters, sets
+    `self.core` and calls `_init_output` and `_build_filters`; a framework frontend names its
+    backends and may override the hooks (`_build_filters`, `_filters_for`, `_backend_for`)."""
 
     default_backend = "numpy"
     frontend_name = "numpy"
@@ -65,25 +66,58 @@ class ScatteringBase:
         self._converted_filters = {}
 
     def _resolve_backend(self, backend):
+        """The backend object for `backend`; None when it follows each input ("auto" or None)."""
         from ..backends import BACKEND_MODULES, get_backend
 
+        allowed = self.allowed_backends()
+        if backend is None or backend == "auto":
+            return None
         if isinstance(backend, str):
-            allowed = self.allowed_backends()
             if backend not in allowed:
-                raise ValueError(f"backend must be one of {allowed} for the {self.frontend_name} "
-                                 f"frontend; got {backend!r}")
+                raise ValueError(f"backend must be one of {allowed + ['auto', None]} for the "
+                                 f"{self.frontend_name} frontend; got {backend!r}")
             return get_backend(backend)
         if getattr(backend, "name", None) in BACKEND_MODULES:
             return backend
-        raise ValueError(f"backend must be a backend name in {self.allowed_backends()} or a "
-                         f"backend object; got {backend!r}")
+        raise ValueError(f"backend must be one of {allowed + ['auto', None]} or a backend "
+                         f"object; got {backend!r}")
 
     @classmethod
     def allowed_backends(cls):
-        return ["numpy"]
+        return [cls.default_backend]
+
+    def _backend_for(self, x):
+        """The backend that runs on `x`: the one chosen at construction, else the one for x's
+        array type (`backend_name_for`)."""
+        if self._backend is not None:
+            return self._backend
+        from ..backends import get_backend
+
+        return get_backend(self.backend_name_for(x))
+
+    @classmethod
+    def backend_name_for(cls, x):
+        return cls.default_backend
+
+    def _build_filters(self):
+        """Build (or fetch from the cache) the NumPy filter bank at construction."""
+        self.core.filters()
+
+    @classmethod
+    def _parameter_names(cls):
+        """The constructor's parameter names, from the first __init__ in the MRO that lists them
+        (framework mixins forward *args/**kwargs)."""
+        for klass in cls.__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is None:
+                continue
+            parameters = inspect.signature(init).parameters.values()
+            if not any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters):
+                return [p.name for p in parameters if p.name != "self"]
+        return []
 
     def __repr__(self):
-        names = [n for n in inspect.signature(type(self).__init__).parameters if n != "self"]
+        names = self._parameter_names()
         return f"{type(self).__name__}({', '.join(f'{n}={getattr(self, n)!r}' for n in names)})"
 
     # -- metadata --------------------------------------------------------------------------
@@ -101,45 +135,50 @@ class ScatteringBase:
     # -- running ---------------------------------------------------------------------------
     def scattering(self, x):
         """Scattering coefficients of `x` with shape `(*batch, *shape)`."""
-        x = self._check_input(x)
-        backend = self._backend
+        backend = self._backend_for(x)
+        x = self._check_input(x, backend)
         batch_shape = tuple(x.shape[: x.ndim - len(self.core.input_shape)])
         flat = backend.reshape(x, (-1,) + tuple(self.core.input_shape))
-        filters = self._filters_for(backend, flat.dtype)
+        filters = self._filters_for(backend, flat)
         if flat.shape[0] == 0:  # an empty batch: shapes from one zero signal, no values
-            one = backend.asarray(np.zeros((1,) + tuple(self.core.input_shape)), dtype=flat.dtype)
+            one = backend.asarray(np.zeros((1,) + tuple(self.core.input_shape)),
+                                  dtype=compute_dtype(backend.input_dtype(flat)),
+                                  device=backend.device(flat))
             return self._format([c[:0] for c in self.core(one, backend, filters)], batch_shape, backend)
         coefficients = backend.map_batches(lambda b, chunk: self.core(chunk, b, filters), flat)
         return self._format(coefficients, batch_shape, backend)
 
     __call__ = scattering
 
-    def _check_input(self, x):
+    def _check_input(self, x, backend):
         """Validate rank, trailing shape and dtype; return the array in the dtype to compute in.
         `out_type` is public and may have been changed since construction: checked again here."""
         check_choice("out_type", self.out_type, OUT_TYPES)
         if self.out_type == "array" and self.core.array_shape is None:
             raise ValueError("out_type='array' needs coefficients of one length; with T=0 "
                              "use out_type='list' or 'dict'")
-        backend = self._backend
+        if not backend.is_array(x) and isinstance(x, (list, tuple)):
+            x = backend.asarray(np.asarray(x))
         if not backend.is_array(x):
-            x = np.asarray(x) if isinstance(x, (list, tuple)) else x
-        if not backend.is_array(x):
-            raise TypeError(f"x must be a {backend.name} array; got {type(x).__name__}")
+            kind = f"{type(x).__module__}.{type(x).__qualname__}"
+            raise TypeError(f"x must be a {backend.name} array for backend {backend.name!r}; "
+                            f"got {kind}")
         expected = tuple(self.core.input_shape)
         if x.ndim < len(expected) or tuple(x.shape[x.ndim - len(expected):]) != expected:
             raise ValueError(f"x must have shape (..., {', '.join(map(str, expected))}); "
                              f"got {tuple(x.shape)}")
-        return backend.asarray(x, dtype=compute_dtype(x.dtype))
+        return backend.asarray(x, dtype=compute_dtype(backend.input_dtype(x)))
 
-    def _filters_for(self, backend, dtype):
-        """The filter bank converted to `backend` arrays in the input's precision (float32 /
-        complex64 for float32 input, float64 / complex128 otherwise), once per dtype."""
-        key = (backend.name, str(dtype))
+    def _filters_for(self, backend, x):
+        """The filter bank as `backend` arrays on x's device in x's precision (float32 /
+        complex64 for float32 input, float64 / complex128 otherwise), converted once per
+        (backend, dtype, device)."""
+        device = backend.device(x)
+        key = (backend.name, str(x.dtype), str(device))
         if key not in self._converted_filters:
-            single = np.dtype(str(dtype)) == np.float32
+            single = "float32" in str(x.dtype)
             self._converted_filters[key] = map_arrays(
-                self.core.filters(), lambda a: backend.filter_array(a, single))
+                self.core.filters(), lambda a: backend.filter_array(a, single, device))
         return self._converted_filters[key]
 
     def _format(self, coefficients, batch_shape, backend):
@@ -155,8 +194,14 @@ class ScatteringBase:
 
 def compute_dtype(dtype):
     """float32 stays float32, float64 stays float64; integers, bools and non-native byte orders
-    become float64; complex input is refused (not supported yet)."""
-    dtype = np.dtype(str(dtype)) if not isinstance(dtype, np.dtype) else dtype
+    become float64; float16 and bfloat16 compute in float32; complex input is refused (not
+    supported yet). `dtype` is a NumPy dtype or a dtype name ("float32", "bfloat16", ...)."""
+    if isinstance(dtype, str) and dtype == "bfloat16":
+        return np.dtype(np.float32)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"x must have a real numeric dtype; got {dtype}") from None
     if dtype.kind == "c":
         raise TypeError(f"x must be real; complex input ({dtype}) is not supported")
     if dtype.kind not in "biuf":

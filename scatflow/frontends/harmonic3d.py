@@ -44,11 +44,11 @@ class HarmonicScattering3DBase(ScatteringBase):
         if points is not None:
             raise ValueError(f"points must be None (only method='integral' exists); got {points!r}")
         powers = check_integral_powers(integral_powers)
-        self._init_output(out_type, self.default_backend if backend is None else backend)
+        self._init_output(out_type, backend)
         self.core = HarmonicScattering3DCore(
             J=J, shape=shape, L=L, sigma_0=sigma_0, max_order=max_order,
             rotation_covariant=bool(rotation_covariant), integral_powers=powers)
-        self.core.filters()
+        self._build_filters()
 
     @property
     def filters(self):

@@ -1,20 +1,37 @@
-"""NumPy frontend: the per-transform bases run as they are on the NumPy backend."""
+"""NumPy frontend: the per-transform bases on NumPy arrays, or CuPy arrays on the GPU.
+
+`backend=None` (or "auto") follows each input: NumPy arrays run on the NumPy backend, CuPy
+arrays on the CuPy backend (on the input's device, output on the same device).
+"""
 
 from .harmonic3d import HarmonicScattering3DBase
 from .scattering1d import Scattering1DBase
 from .scattering2d import Scattering2DBase
 
 
-class Scattering1D(Scattering1DBase):
-    """1D Morlet scattering on NumPy arrays (Kymatio's `kymatio.numpy.Scattering1D`)."""
+class NumpyFrontend:
+    frontend_name = "numpy"
+    default_backend = "numpy"
+
+    @classmethod
+    def allowed_backends(cls):
+        return ["numpy", "cupy"]
+
+    @classmethod
+    def backend_name_for(cls, x):
+        return "cupy" if type(x).__module__.partition(".")[0] == "cupy" else "numpy"
 
 
-class Scattering2D(Scattering2DBase):
-    """2D Morlet scattering on NumPy arrays (Kymatio's `kymatio.numpy.Scattering2D`)."""
+class Scattering1D(NumpyFrontend, Scattering1DBase):
+    """1D Morlet scattering on NumPy/CuPy arrays (Kymatio's `kymatio.numpy.Scattering1D`)."""
 
 
-class HarmonicScattering3D(HarmonicScattering3DBase):
-    """3D solid-harmonic scattering on NumPy arrays (Kymatio's
+class Scattering2D(NumpyFrontend, Scattering2DBase):
+    """2D Morlet scattering on NumPy/CuPy arrays (Kymatio's `kymatio.numpy.Scattering2D`)."""
+
+
+class HarmonicScattering3D(NumpyFrontend, HarmonicScattering3DBase):
+    """3D solid-harmonic scattering on NumPy/CuPy arrays (Kymatio's
     `kymatio.numpy.HarmonicScattering3D`)."""
 
 

@@ -99,7 +99,7 @@ class Scattering1DBase(ScatteringBase):
         if mode == "global" and kymatio_compat is not None:
             raise ValueError("T='global' does not exist in Kymatio 0.3.0: use kymatio_compat=None "
                              "with T='global'")
-        self._init_output(out_type, self.default_backend if backend is None else backend)
+        self._init_output(out_type, backend)
         if mode is False and out_type == "array":
             raise ValueError("out_type='array' needs coefficients of one length; with T=0 "
                              "(average=False) use out_type='list' or 'dict'")
@@ -107,7 +107,7 @@ class Scattering1DBase(ScatteringBase):
         self.core = Scattering1DCore(J=J, shape=(N,), Q=(Q1, Q2), T=T_value, average=mode,
                                      log2_stride=log2_stride, oversampling=oversampling,
                                      max_order=max_order, kymatio_compat=kymatio_compat)
-        self.core.filters()
+        self._build_filters()
 
     @staticmethod
     def _check_stride(stride, mode, log2_T, oversampling, kymatio_compat):

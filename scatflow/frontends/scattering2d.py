@@ -22,9 +22,9 @@ class Scattering2DBase(ScatteringBase):
         check_int("max_order", max_order, minimum=1, maximum=2)
         if not isinstance(pre_pad, bool):
             raise TypeError(f"pre_pad must be True or False; got {pre_pad!r}")
-        self._init_output(out_type, self.default_backend if backend is None else backend)
+        self._init_output(out_type, backend)
         self.core = Scattering2DCore(J=J, shape=(M, N), L=L, max_order=max_order, pre_pad=pre_pad)
-        self.core.filters()
+        self._build_filters()
 
     @property
     def phi(self):

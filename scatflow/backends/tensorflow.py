@@ -1,0 +1,91 @@
+"""TensorFlow backend: tf.signal FFTs on complex tensors, eager or inside tf.function.
+
+TensorFlow multiplies only tensors of one dtype, so filters are kept complex here (real filters
+get a zero imaginary part). In graph mode the batch size may be unknown: `reshape` accepts one
+None (the batch) in a shape. `tf.abs` has gradient 0 at 0 for complex input; `sqrt` and fractional
+`power` are written to have gradient 0 at 0 too.
+"""
+
+import numpy
+import tensorflow as tf
+
+from .base import Backend
+
+_FFT = {1: tf.signal.fft, 2: tf.signal.fft2d, 3: tf.signal.fft3d}
+_IFFT = {1: tf.signal.ifft, 2: tf.signal.ifft2d, 3: tf.signal.ifft3d}
+_IRFFT = {1: tf.signal.irfft, 2: tf.signal.irfft2d, 3: tf.signal.irfft3d}
+_COMPLEX = {tf.float32: tf.complex64, tf.float64: tf.complex128}
+
+
+class TensorFlowBackend(Backend):
+    name = "tensorflow"
+
+    # -- conversion ----------------------------------------------------------------------------
+    def is_array(self, x):
+        return isinstance(x, (tf.Tensor, tf.Variable))
+
+    def input_dtype(self, x):
+        return x.dtype.name
+
+    def asarray(self, a, dtype=None, device=None):
+        """`a` as a tensor with NumPy dtype `dtype`."""
+        a = tf.convert_to_tensor(a)
+        return a if dtype is None else tf.cast(a, tf.as_dtype(numpy.dtype(dtype).name))
+
+    def filter_array(self, a, single, device=None):
+        """A NumPy filter as a complex constant in single or double precision."""
+        return tf.constant(a, dtype=tf.complex64 if single else tf.complex128)
+
+    # -- Fourier transforms over the trailing `ndim` axes --------------------------------------
+    def fft(self, x, ndim):
+        if not x.dtype.is_complex:
+            x = tf.cast(x, _COMPLEX[x.dtype])
+        return _FFT[ndim](x)
+
+    def ifft(self, x, ndim, overwrite=False):
+        return _IFFT[ndim](x)
+
+    def irfft(self, x, shape):
+        return _IRFFT[len(shape)](x, fft_length=tuple(shape))
+
+    # -- pointwise -----------------------------------------------------------------------------
+    def modulus(self, x):
+        return tf.abs(x)
+
+    def modulus_squared(self, x):
+        return tf.square(tf.math.real(x)) + tf.square(tf.math.imag(x))
+
+    def real(self, x):
+        return tf.math.real(x)
+
+    def sqrt(self, x):
+        """sqrt with gradient 0 (not NaN) where x == 0."""
+        positive = x > 0
+        return tf.where(positive, tf.sqrt(tf.where(positive, x, tf.ones_like(x))), tf.zeros_like(x))
+
+    def power(self, x, p):
+        """x ** p; for 0 < p < 1 the gradient at x == 0 is 0 (not inf * 0 = NaN)."""
+        if p >= 1:
+            return x**p
+        positive = x > 0
+        return tf.where(positive, tf.where(positive, x, tf.ones_like(x)) ** p, tf.zeros_like(x))
+
+    # -- shape ---------------------------------------------------------------------------------
+    def reshape(self, x, shape):
+        """tf.reshape; a None in `shape` (an unknown batch size, at most one) becomes -1."""
+        return tf.reshape(x, [-1 if n is None else n for n in shape])
+
+    def concatenate(self, arrays, axis):
+        return tf.concat(arrays, axis=axis)
+
+    def stack(self, arrays, axis):
+        return tf.stack(arrays, axis=axis)
+
+    def take(self, x, indices, axis):
+        return tf.gather(x, indices, axis=axis)
+
+    def sum(self, x, axes):
+        return tf.reduce_sum(x, axis=axes)
+
+
+backend = TensorFlowBackend()

@@ -1,0 +1,95 @@
+"""torch backend: native complex tensors, torch.fft, autograd-safe at zero, on the input's device.
+
+Differentiability: `modulus` is `torch.abs`, whose complex gradient is 0 at 0 (torch uses
+sgn(0) = 0); `sqrt` and fractional `power` are written so their gradient at 0 is 0 rather than
+inf * 0 = NaN (Kymatio's 3D returns NaN gradients there). Nothing here calls `.item()` or
+branches on values, so `torch.compile` can trace the cores.
+"""
+
+import numpy
+import torch
+
+from .base import Backend
+
+TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64,
+                "complex64": torch.complex64, "complex128": torch.complex128}
+
+
+def _dims(ndim):
+    return tuple(range(-ndim, 0))
+
+
+class TorchBackend(Backend):
+    name = "torch"
+
+    # -- conversion ----------------------------------------------------------------------------
+    def is_array(self, x):
+        return isinstance(x, torch.Tensor)
+
+    def input_dtype(self, x):
+        return str(x.dtype).removeprefix("torch.")
+
+    def device(self, x):
+        return x.device
+
+    def asarray(self, a, dtype=None, device=None):
+        """`a` as a tensor with NumPy dtype `dtype` (tensors keep their device unless given)."""
+        dtype = None if dtype is None else TORCH_DTYPES[numpy.dtype(dtype).name]
+        return torch.as_tensor(a, dtype=dtype, device=device)
+
+    def filter_array(self, a, single, device=None):
+        """A NumPy filter as a tensor on `device` in single or double precision (real stays real)."""
+        kind = "complex" if a.dtype.kind == "c" else "float"
+        bits = (32 if single else 64) * (2 if kind == "complex" else 1)
+        return torch.tensor(a, dtype=TORCH_DTYPES[f"{kind}{bits}"], device=device)  # a copy: the bank is read-only
+
+    # -- Fourier transforms over the trailing `ndim` axes --------------------------------------
+    def fft(self, x, ndim):
+        return torch.fft.fftn(x, dim=_dims(ndim))
+
+    def ifft(self, x, ndim, overwrite=False):
+        return torch.fft.ifftn(x, dim=_dims(ndim))
+
+    def irfft(self, x, shape):
+        return torch.fft.irfftn(x, s=tuple(shape), dim=_dims(len(shape)))
+
+    # -- pointwise -----------------------------------------------------------------------------
+    def modulus(self, x):
+        return torch.abs(x)
+
+    def modulus_squared(self, x):
+        return x.real.square() + x.imag.square()
+
+    def real(self, x):
+        return x.real
+
+    def sqrt(self, x):
+        """sqrt with gradient 0 (not NaN) where x == 0."""
+        positive = x > 0
+        return torch.where(positive, torch.sqrt(torch.where(positive, x, 1)), 0)
+
+    def power(self, x, p):
+        """x ** p; for 0 < p < 1 the gradient at x == 0 is 0 (not inf * 0 = NaN)."""
+        if p >= 1:
+            return x**p
+        positive = x > 0
+        return torch.where(positive, torch.where(positive, x, 1) ** p, 0)
+
+    # -- shape ---------------------------------------------------------------------------------
+    def reshape(self, x, shape):
+        return x.reshape(shape)
+
+    def concatenate(self, arrays, axis):
+        return torch.cat(arrays, dim=axis)
+
+    def stack(self, arrays, axis):
+        return torch.stack(arrays, dim=axis)
+
+    def take(self, x, indices, axis):
+        return torch.index_select(x, axis, torch.as_tensor(indices, device=x.device))
+
+    def sum(self, x, axes):
+        return x.sum(dim=axes)
+
+
+backend = TorchBackend()
