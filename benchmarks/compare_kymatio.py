@@ -1,10 +1,12 @@
-"""Side-by-side constructor and forward times of scatflow and Kymatio 0.3.0 (NumPy frontends).
+"""Side-by-side constructor and forward times of scatflow and Kymatio 0.3.0 (NumPy or torch CPU frontends).
 
 Run it with a Python that has both libraries (Kymatio needs scipy<1.17, so not the project's
 .venv), e.g. the fixture venv of tests/fixtures/make_fixtures.py:
 
     /tmp/kym030/bin/python -m pip install dask distributed xarray "zarr>=3.1,<4" click pyyaml
     PYTHONPATH=. /tmp/kym030/bin/python benchmarks/compare_kymatio.py
+    /tmp/kym030/bin/python -m pip install torch==2.13.0      # for --frontend torch
+    PYTHONPATH=. /tmp/kym030/bin/python benchmarks/compare_kymatio.py --frontend torch
 
 Each figure is measured in a fresh process, the libraries alternating: the constructor cold (scatflow's
 filter caches are empty in a new process), then the median of `--repeats` forward calls after one
@@ -29,15 +31,19 @@ CONFIGS = {
 WORKER = r"""
 import json, resource, statistics, sys, time, warnings
 import numpy as np
-library, cls_name, kwargs, x_shape, dtype, repeats = json.loads(sys.argv[1])
+library, frontend, cls_name, kwargs, x_shape, dtype, repeats = json.loads(sys.argv[1])
+import importlib
+module = importlib.import_module(f"{library}.{frontend}")
 if library == "kymatio":
-    import kymatio.numpy as module
     warnings.resetwarnings(); warnings.simplefilter("ignore")
-else:
-    import scatflow.numpy as module
 kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
 x = np.random.default_rng(0).standard_normal(x_shape).astype(dtype)
 start = time.perf_counter(); S = getattr(module, cls_name)(**kwargs); built = time.perf_counter() - start
+if frontend == "torch":
+    import torch
+    x = torch.from_numpy(x)
+    if library == "kymatio" and dtype == "float64":
+        S = S.double()  # Kymatio's torch filters are float32 until .double()
 S(x)
 times = []
 for _ in range(repeats):
@@ -47,9 +53,9 @@ print(json.dumps({"constructor": built, "forward": statistics.median(times), "pe
 """
 
 
-def measure(library, config, dtype, repeats):
+def measure(library, frontend, config, dtype, repeats):
     cls_name, kwargs, x_shape = config
-    args = json.dumps([library, cls_name, kwargs, x_shape, dtype, repeats])
+    args = json.dumps([library, frontend, cls_name, kwargs, x_shape, dtype, repeats])
     done = subprocess.run([sys.executable, "-c", WORKER, args], capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"{library} failed:\n{done.stderr[-2000:]}")
@@ -60,6 +66,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    parser.add_argument("--frontend", default="numpy", choices=["numpy", "torch"])
     parser.add_argument("--only", nargs="*", help="substrings of configuration names to run")
     args = parser.parse_args()
     print(f"| configuration | kymatio ctor (s) | scatflow ctor (s) | ratio | kymatio fwd (s) "
@@ -68,9 +75,9 @@ def main():
     for name, config in CONFIGS.items():
         if args.only and not any(s in name for s in args.only):
             continue
-        kym = measure("kymatio", config, args.dtype, args.repeats)
-        ours = measure("scatflow", config, args.dtype, args.repeats)
-        print(f"| {name} {args.dtype} | {kym['constructor']:.3f} | {ours['constructor']:.3f} "
+        kym = measure("kymatio", args.frontend, config, args.dtype, args.repeats)
+        ours = measure("scatflow", args.frontend, config, args.dtype, args.repeats)
+        print(f"| {name} {args.frontend} {args.dtype} | {kym['constructor']:.3f} | {ours['constructor']:.3f} "
               f"| {kym['constructor'] / ours['constructor']:.1f}x | {kym['forward']:.3f} "
               f"| {ours['forward']:.3f} | {kym['forward'] / ours['forward']:.1f}x "
               f"| {kym['peak_mb']:.0f} | {ours['peak_mb']:.0f} |", flush=True)

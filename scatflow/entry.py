@@ -1,12 +1,20 @@
 """`scatflow.Scattering2D(..., frontend="numpy")`: Kymatio's dynamic entry classes.
 
 Calling an entry class returns an instance of the named frontend's class, so
-`scatflow.Scattering1D(J=6, shape=1024)` is a `scatflow.numpy.Scattering1D`.
+`scatflow.Scattering1D(J=6, shape=1024)` is a `scatflow.numpy.Scattering1D` and
+`scatflow.Scattering2D(J=2, shape=(32, 32), frontend="torch")` a `scatflow.torch.Scattering2D`.
+The framework is imported only then. Keras layers take no `shape` (they infer it in `build`).
 """
 
 from importlib import import_module
 
-FRONTENDS = {"numpy": "scatflow.frontends.numpy"}
+FRONTENDS = {
+    "numpy": "scatflow.frontends.numpy",
+    "torch": "scatflow.frontends.torch",
+    "tensorflow": "scatflow.frontends.tensorflow",
+    "keras": "scatflow.frontends.keras",
+    "sklearn": "scatflow.frontends.sklearn",
+}
 
 
 def frontend_class(transform, frontend):

@@ -184,3 +184,11 @@ def test_repr_shows_the_constructor_arguments():
     text = repr(Scattering2D(J=2, shape=(16, 16), L=4, out_type="list"))
     assert text == ("Scattering2D(J=2, shape=(16, 16), L=4, max_order=2, pre_pad=False, "
                     "backend=None, out_type='list')")
+
+
+def test_J0_is_the_full_resolution_lowpass():
+    S = Scattering2D(J=0, shape=(5, 6), L=4)
+    assert S.output_size() == 1
+    out = S(np.full((2, 5, 6), 3.0))
+    assert out.shape == (2, 1, 5, 6)
+    np.testing.assert_allclose(out, 3.0 * S.phi["levels"][0][0, 0], rtol=1e-12)  # the DC gain

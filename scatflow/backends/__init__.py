@@ -19,4 +19,9 @@ def get_backend(name):
     """Return the backend instance registered as `name` (imports its array library lazily)."""
     if name not in BACKEND_MODULES:
         raise ValueError(f"backend must be one of {sorted(BACKEND_MODULES)}; got {name!r}")
-    return import_module(BACKEND_MODULES[name]).backend
+    try:
+        return import_module(BACKEND_MODULES[name]).backend
+    except ImportError as error:
+        extra = "gpu" if name == "cupy" else name
+        raise ImportError(f"backend {name!r} needs {error.name or name}, which is not installed "
+                          f"(pip install 'scatflow[{extra}]')") from error

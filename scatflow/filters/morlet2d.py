@@ -87,13 +87,14 @@ def periodize_filter(filter_f, res):
 def filter_bank_2d(M_padded, N_padded, J, L):
     """Fourier-domain 2D filters on the padded grid.
 
-    Returns (phi, psi): `phi[r]` is the low-pass at resolution 2^-r for r = 0..J-1; `psi[j][r]`
+    Returns (phi, psi): `phi[r]` is the low-pass at resolution 2^-r for r = 0..max(J-1, 0)
+    (J = 0: the full-resolution low-pass alone, no decimation); `psi[j][r]`
     is an (L, M_padded / 2^r, N_padded / 2^r) stack of the L wavelets of scale j, for the
     resolutions the algorithm uses (r = 0 and r < j). Arrays are float64 and read-only.
     """
     psi = tuple(_wavelet_levels(M_padded, N_padded, J, L, j) for j in range(J))
     phi_full = np.real(scipy.fft.fft2(gabor_2d(M_padded, N_padded, 0.8 * 2 ** (J - 1), 0, 0)[0]))
-    phi = tuple(read_only(periodize_filter(phi_full, r)) for r in range(J))
+    phi = tuple(read_only(periodize_filter(phi_full, r)) for r in range(max(J, 1)))
     return phi, psi
 
 

@@ -1,0 +1,6 @@
+"""Public import path (scikit-learn transformers):
+`from scatflow.sklearn import Scattering1D, Scattering2D, HarmonicScattering3D`."""
+
+from .frontends.sklearn import HarmonicScattering3D, Scattering1D, Scattering2D
+
+__all__ = ["Scattering1D", "Scattering2D", "HarmonicScattering3D"]
