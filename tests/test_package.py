@@ -140,3 +140,13 @@ def test_non_real_dtypes_are_refused(dtype):
 
     with pytest.raises(TypeError, match="x must"):
         compute_dtype(np.dtype(dtype))
+
+
+def test_generic_reflect_indices_are_numpys_reflect_padding():
+    from scatflow.backends.base import reflect_indices
+
+    for n in range(1, 12):
+        for left in range(0, 30, 3):
+            for right in range(0, 30, 5):
+                expected = np.pad(np.arange(n), (left, right), mode="reflect")
+                assert reflect_indices(n, left, right) == expected.tolist(), (n, left, right)

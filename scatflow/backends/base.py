@@ -8,8 +8,6 @@ slicing, `+`, `*` and the backend's own `take`.
 import contextlib
 import itertools
 
-import numpy
-
 
 class Backend:
     name = None
@@ -27,12 +25,11 @@ class Backend:
         return contextlib.nullcontext()
 
     def pad_reflect(self, x, pads):
-        """Reflect-pad (mirror without repeating the edge) the trailing len(pads) axes, by
-        gathering NumPy's reflect indices (so pads longer than the signal reflect again)."""
+        """Reflect-pad (mirror without repeating the edge) the trailing len(pads) axes by
+        gathering `reflect_indices` (plain ints, so tracing compilers see constants)."""
         for axis, (left, right) in zip(range(-len(pads), 0), pads):
             if left or right:
-                indices = numpy.pad(numpy.arange(x.shape[axis]), (left, right), mode="reflect")
-                x = self.take(x, indices, axis=x.ndim + axis)
+                x = self.take(x, reflect_indices(x.shape[axis], left, right), axis=x.ndim + axis)
         return x
 
     def multiply_periodize(self, x, filters, factor, ndim):
@@ -54,3 +51,13 @@ class Backend:
                 out += term
         out *= 1.0 / factor**ndim
         return out
+
+
+def reflect_indices(n, left, right):
+    """NumPy's `mode="reflect"` source indices for padding n samples by (left, right): the
+    reflection without repeating the edge is periodic with period 2(n - 1), so pads longer
+    than the signal reflect again."""
+    if n == 1:
+        return [0] * (left + 1 + right)
+    period = 2 * n - 2
+    return [i % period if i % period < n else period - i % period for i in range(-left, n + right)]

@@ -33,8 +33,11 @@ class TensorFlowBackend(Backend):
         return a if dtype is None else tf.cast(a, tf.as_dtype(numpy.dtype(dtype).name))
 
     def filter_array(self, a, single, device=None):
-        """A NumPy filter as a complex constant in single or double precision."""
-        return tf.constant(a, dtype=tf.complex64 if single else tf.complex128)
+        """A NumPy filter as a complex constant in single or double precision, made eagerly
+        (`tf.init_scope`) even when first asked for inside a `tf.function` trace, so that the
+        cached constant can be captured by every later trace and used eagerly."""
+        with tf.init_scope():
+            return tf.constant(a, dtype=tf.complex64 if single else tf.complex128)
 
     # -- Fourier transforms over the trailing `ndim` axes --------------------------------------
     def fft(self, x, ndim):

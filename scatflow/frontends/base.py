@@ -66,21 +66,23 @@ class ScatteringBase:
         self._converted_filters = {}
 
     def _resolve_backend(self, backend):
-        """The backend object for `backend`; None when it follows each input ("auto" or None)."""
-        from ..backends import BACKEND_MODULES, get_backend
+        """The backend object for `backend`. "auto" or None: the frontend's only backend, or
+        None where there are several and each input picks one (`backend_name_for`)."""
+        from ..backends import get_backend
 
         allowed = self.allowed_backends()
         if backend is None or backend == "auto":
-            return None
+            return get_backend(allowed[0]) if len(allowed) == 1 else None
         if isinstance(backend, str):
             if backend not in allowed:
                 raise ValueError(f"backend must be one of {allowed + ['auto', None]} for the "
                                  f"{self.frontend_name} frontend; got {backend!r}")
             return get_backend(backend)
-        if getattr(backend, "name", None) in BACKEND_MODULES:
+        if getattr(backend, "name", None) in allowed:
             return backend
         raise ValueError(f"backend must be one of {allowed + ['auto', None]} or a backend "
-                         f"object; got {backend!r}")
+                         f"object of one of them for the {self.frontend_name} frontend; got "
+                         f"{backend!r}")
 
     @classmethod
     def allowed_backends(cls):

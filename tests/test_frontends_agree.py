@@ -1,0 +1,67 @@
+"""Every frontend reproduces Kymatio's fixtures, and so the NumPy frontend's numbers, within
+DESIGN.md's tolerances: one parametrized test over frontends x fixtures x dtypes.
+
+The Keras layers run in one subprocess per Keras backend (Keras fixes its backend at import),
+float32 only (Keras's default compute dtype)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from frontend_outputs import SIGNAL_NDIM, keras_supports, run, transform_of
+from reference import FIXTURES, fixture_error, list_error, load_fixture
+
+FILES = sorted(FIXTURES.glob("kymatio-*.npz"))
+# DESIGN.md's tolerances by transform and input dtype
+TOLERANCE = {("1d", "float64"): 1e-8, ("1d", "float32"): 3e-5, ("2d", "float64"): 5e-6,
+             ("2d", "float32"): 5e-6, ("3d", "float64"): 3e-4, ("3d", "float32"): 3e-4}
+FRAMEWORKS = {"torch": "torch", "tensorflow": "tensorflow", "sklearn": "sklearn",
+              "keras-torch": "keras", "keras-tensorflow": "keras"}
+
+
+def error(path, out):
+    """DESIGN.md's metric against the fixture (a list output: one channel per coefficient)."""
+    if isinstance(out, list):
+        _, _, data = load_fixture(path)
+        return list_error(out, [data[k] for k in sorted(k for k in data.files if k.startswith("coef_"))])
+    return fixture_error(path, out, SIGNAL_NDIM[transform_of(path)])
+
+
+@pytest.fixture(scope="module")
+def keras_outputs(tmp_path_factory):
+    """{keras backend: {fixture name: output}}, each backend computed in one subprocess."""
+    pytest.importorskip("keras")
+    outputs = {}
+    paths = [str(p) for p in FILES if keras_supports(p)]
+    for backend in ("torch", "tensorflow"):
+        pytest.importorskip(backend)
+        target = tmp_path_factory.mktemp("keras") / f"{backend}.npz"
+        env = dict(os.environ, KERAS_BACKEND=backend)
+        subprocess.run([sys.executable, str(Path(__file__).parent / "frontend_outputs.py"),
+                        str(target), *paths], check=True, env=env, timeout=600)
+        with np.load(target) as data:
+            outputs[backend] = {name: data[name] for name in data.files}
+    return outputs
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("frontend", ["numpy", "torch", "tensorflow", "sklearn", "keras-torch",
+                                      "keras-tensorflow"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_frontend_reproduces_the_fixture(frontend, path, dtype, request):
+    if frontend != "numpy":
+        pytest.importorskip(FRAMEWORKS[frontend])
+    kwargs_list_output = not keras_supports(path)
+    if frontend.startswith("keras"):
+        if dtype == "float64" or kwargs_list_output:
+            pytest.skip("Keras layers compute in float32 and return arrays only")
+        out = request.getfixturevalue("keras_outputs")[frontend.split("-")[1]][path.name]
+    else:
+        if frontend == "sklearn" and kwargs_list_output:
+            pytest.skip("the scikit-learn transformers return arrays only")
+        out = run(frontend, path, dtype)
+    assert error(path, out) <= TOLERANCE[transform_of(path), dtype]
