@@ -1,5 +1,6 @@
 """Package-level promises: lazy imports, the dynamic entry classes, backend selection."""
 
+import os
 import subprocess
 import sys
 
@@ -150,3 +151,28 @@ def test_generic_reflect_indices_are_numpys_reflect_padding():
             for right in range(0, 30, 5):
                 expected = np.pad(np.arange(n), (left, right), mode="reflect")
                 assert reflect_indices(n, left, right) == expected.tolist(), (n, left, right)
+
+
+@pytest.mark.parametrize("frontend, framework", [("torch", "torch"), ("tensorflow", "tensorflow"),
+                                                 ("sklearn", "sklearn")])
+def test_entry_classes_build_each_frontend(frontend, framework):
+    pytest.importorskip(framework)
+    import importlib
+
+    module = importlib.import_module(f"scatflow.{frontend}")
+    for name, kwargs in [("Scattering1D", dict(J=3, shape=256)),
+                         ("Scattering2D", dict(J=2, shape=(16, 16), L=4)),
+                         ("HarmonicScattering3D", dict(J=1, shape=(8, 8, 8), L=1))]:
+        assert type(getattr(scatflow, name)(frontend=frontend, **kwargs)) is getattr(module, name)
+
+
+def test_entry_classes_build_keras_layers_in_a_keras_process():
+    pytest.importorskip("keras")
+    pytest.importorskip("torch")
+    code = ("import scatflow, scatflow.keras as k; "
+            "print(type(scatflow.HarmonicScattering3D(J=1, L=1, frontend='keras')) "
+            "is k.HarmonicScattering3D)")
+    env = dict(os.environ, KERAS_BACKEND="torch")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=True)
+    assert out.stdout.strip().splitlines()[-1] == "True"

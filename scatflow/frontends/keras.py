@@ -23,8 +23,8 @@ import numbers
 import keras
 import numpy as np
 
-from .base import check_choice, check_int, check_real, compute_dtype
-from .harmonic3d import HarmonicScattering3DBase, check_integral_powers
+from .base import check_int, compute_dtype
+from .harmonic3d import HarmonicScattering3DBase, check_parameters
 from .scattering1d import COMPAT, Scattering1DBase, _check_Q
 from .scattering2d import Scattering2DBase
 
@@ -269,16 +269,8 @@ class HarmonicScattering3D(ScatteringLayer):
 
     def __init__(self, J, L=3, sigma_0=1, max_order=2, rotation_covariant=True,
                  method="integral", points=None, integral_powers=(0.5, 1.0, 2.0), **kwargs):
-        check_int("J", J, minimum=0)
-        check_int("L", L, minimum=0)
-        check_real("sigma_0", sigma_0, positive=True)
-        check_int("max_order", max_order, minimum=1, maximum=2)
-        if not isinstance(rotation_covariant, (bool, np.bool_)):
-            raise TypeError(f"rotation_covariant must be True or False; got {rotation_covariant!r}")
-        check_choice("method", method, ("integral",))
-        if points is not None:
-            raise ValueError(f"points must be None (only method='integral' exists); got {points!r}")
-        check_integral_powers(integral_powers)
+        check_parameters(J, L, sigma_0, max_order, rotation_covariant, method, points,
+                         integral_powers)
         super().__init__(**kwargs)
         self.J, self.L, self.sigma_0, self.max_order = J, L, sigma_0, max_order
         self.rotation_covariant, self.method, self.points = rotation_covariant, method, points
