@@ -80,6 +80,30 @@ def test_threaded_batches_equal_one_thread(name, kwargs, x_shape):
     threaded = getattr(scatflow.numpy, name)(backend=NumpyBackend(threads=3), **kwargs)
     single = getattr(scatflow.numpy, name)(backend=NumpyBackend(threads=1), **kwargs)
     np.testing.assert_allclose(threaded(x), single(x), rtol=1e-13, atol=1e-15)
+    assert threaded._backend._pool is not None and getattr(single._backend, "_pool", None) is None
+
+
+@pytest.mark.parametrize("name, kwargs, x_shape", [
+    ("Scattering1D", dict(J=5, shape=512, Q=4), (5, 512)),
+    ("Scattering2D", dict(J=2, shape=(24, 20), L=4), (3, 2, 24, 20)),
+    ("HarmonicScattering3D", dict(J=1, shape=(10, 10, 10), L=1), (3, 10, 10, 10)),
+])
+def test_torch_threaded_batches_equal_one_thread_with_gradients(name, kwargs, x_shape):
+    torch = pytest.importorskip("torch")
+    import scatflow.torch
+    from scatflow.backends.torch import TorchBackend
+
+    results = []
+    for threads in (3, 1):
+        S = getattr(scatflow.torch, name)(backend=TorchBackend(threads=threads), **kwargs)
+        x = torch.from_numpy(np.random.default_rng(4).standard_normal(x_shape)).requires_grad_()
+        out = S(x)
+        out.square().sum().backward()
+        results.append((out.detach().numpy(), x.grad.numpy()))
+        assert (getattr(S._backend, "_pool", None) is not None) == (threads > 1)
+    (out3, grad3), (out1, grad1) = results
+    np.testing.assert_allclose(out3, out1, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(grad3, grad1, rtol=1e-12, atol=1e-14)
 
 
 def test_thread_count_comes_from_the_environment(monkeypatch):

@@ -7,14 +7,59 @@ slicing, `+`, `*` and the backend's own `take`.
 
 import contextlib
 import itertools
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+_POOL_LOCK = threading.Lock()
+
+
+def default_threads():
+    """Threads for CPU work: $SCATFLOW_NUM_THREADS, else the number of cores."""
+    value = os.environ.get("SCATFLOW_NUM_THREADS")
+    if value is None:
+        return os.cpu_count() or 1
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"SCATFLOW_NUM_THREADS must be an integer >= 1; got {value!r}")
+    return int(value)
 
 
 class Backend:
     name = None
+    threads = 1  # CPU backends: threads that `map_batches` splits a batch over
 
     def map_batches(self, fn, x):
-        """`fn(backend, x)`: the core on the whole batch (CPU backends may split it over threads)."""
-        return fn(self, x)
+        """`fn(backend, x)`, a list of arrays with the batch first. Where `splits_batches(x)`,
+        computed on `threads` contiguous slices of the batch in parallel threads (the array
+        libraries release the GIL) and concatenated back."""
+        batch = x.shape[0]
+        parts = 1 if batch is None else min(self.threads, batch)
+        if parts <= 1 or not self.splits_batches(x):
+            return fn(self, x)
+        bounds = [batch * i // parts for i in range(parts + 1)]
+        pool, worker = self._thread_pool()
+        results = list(pool.map(lambda a, b: fn(worker, x[a:b]), bounds[:-1], bounds[1:]))
+        return [self.concatenate(arrays, axis=0) for arrays in zip(*results)]
+
+    def splits_batches(self, x):
+        """Whether `map_batches` may split `x` over threads (CPU arrays)."""
+        return True
+
+    def worker_backend(self):
+        """The backend the threads of `map_batches` run with."""
+        return self
+
+    def __getstate__(self):
+        """Pickles (a frontend holding this backend, a Dask task) leave the thread pool out."""
+        return {k: v for k, v in self.__dict__.items() if k != "_pool"}
+
+    def _thread_pool(self):
+        """The pool and its worker backend, made on first use."""
+        with _POOL_LOCK:
+            if getattr(self, "_pool", None) is None:
+                self._pool = (ThreadPoolExecutor(self.threads, thread_name_prefix="scatflow"),
+                              self.worker_backend())
+            return self._pool
 
     def device(self, x):
         """The device `x` lives on (None where the library has one device), a filter-cache key."""

@@ -4,30 +4,15 @@ Every primitive works on the trailing `ndim` axes (the signal axes) and broadcas
 leading ones, so a core can stack filters on an extra axis and run one call for many paths.
 Another array library (CuPy, ...) reuses this class with its own `xp` and `fft` namespaces.
 
-CPU parallelism: `map_batches` runs the core on slices of the batch in `threads` threads (NumPy
-and pocketfft release the GIL), each with single-threaded FFTs; a batch of one uses the threads
-inside its FFTs instead. `SCATFLOW_NUM_THREADS` sets the default (all cores); set it to 1 where
-something else already runs one task per core (e.g. Dask workers).
+CPU parallelism: `map_batches` (see `base.Backend`) runs the core on slices of the batch in
+`threads` threads (NumPy and pocketfft release the GIL), each with single-threaded FFTs; a batch
+of one uses the threads inside its FFTs instead.
 """
-
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy
 import scipy.fft
 
-from .base import Backend
-
-
-def default_threads():
-    """Threads for CPU work: $SCATFLOW_NUM_THREADS, else the number of cores."""
-    value = os.environ.get("SCATFLOW_NUM_THREADS")
-    if value is None:
-        return os.cpu_count() or 1
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"SCATFLOW_NUM_THREADS must be an integer >= 1; got {value!r}")
-    return int(value)
+from .base import Backend, default_threads
 
 
 class NumpyBackend(Backend):
@@ -40,28 +25,10 @@ class NumpyBackend(Backend):
         self._fft = fft
         self.threads = default_threads() if threads is None else threads
         self._fft_kwargs = {"workers": self.threads} if fft is scipy.fft else {}
-        self._pool = None
-        self._pool_lock = threading.Lock()
 
-    # -- parallelism -----------------------------------------------------------------------------
-    def map_batches(self, fn, x):
-        """`fn(backend, x)`, a list of arrays with the batch first, computed on contiguous slices
-        of the batch axis in parallel threads and concatenated back."""
-        parts = min(self.threads, x.shape[0])
-        if parts <= 1:
-            return fn(self, x)
-        bounds = numpy.linspace(0, x.shape[0], parts + 1).astype(int)
-        pool, single = self._thread_pool()
-        results = list(pool.map(lambda a, b: fn(single, x[a:b]), bounds[:-1], bounds[1:]))
-        return [self.xp.concatenate(arrays, axis=0) for arrays in zip(*results)]
-
-    def _thread_pool(self):
-        """The pool and the single-threaded backend its threads use, made on first use."""
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = (ThreadPoolExecutor(self.threads, thread_name_prefix="scatflow"),
-                              type(self)(self.xp, self._fft, threads=1))
-            return self._pool
+    def worker_backend(self):
+        """Batch slices run in parallel threads, each with single-threaded FFTs."""
+        return type(self)(self.xp, self._fft, threads=1)
 
     # -- conversion ----------------------------------------------------------------------------
     def is_array(self, x):

@@ -9,7 +9,7 @@ branches on values, so `torch.compile` can trace the cores.
 import numpy
 import torch
 
-from .base import Backend
+from .base import Backend, default_threads
 
 TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64,
                 "complex64": torch.complex64, "complex128": torch.complex128}
@@ -20,7 +20,18 @@ def _dims(ndim):
 
 
 class TorchBackend(Backend):
+    """CPU tensors of a batch are split over `threads` threads (default: $SCATFLOW_NUM_THREADS
+    or the number of cores), as in the NumPy backend: torch parallelizes large elementwise
+    operations itself but not the many small ones of a scattering; CUDA tensors and
+    `torch.compile` traces run as one job."""
+
     name = "torch"
+
+    def __init__(self, threads=None):
+        self.threads = default_threads() if threads is None else threads
+
+    def splits_batches(self, x):
+        return x.device.type == "cpu" and not torch.compiler.is_compiling()
 
     # -- conversion ----------------------------------------------------------------------------
     def is_array(self, x):
