@@ -4,6 +4,8 @@ The `gpu` tests need CUDA and skip cleanly without it."""
 
 import copy
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -338,3 +340,12 @@ def test_cuda_module_pickles_and_compiles():
     assert all(b.is_cuda for b in T.buffers())
     torch.testing.assert_close(T(x), S(x), rtol=0, atol=0)
     torch.testing.assert_close(torch.compile(S)(x), S(x), rtol=1e-5, atol=1e-6)
+
+
+def test_import_and_eager_use_leave_torch_dynamo_unloaded():
+    """torch._dynamo (and sympy) cost ~70 MB and seconds of import: only torch.compile loads it."""
+    code = ("import sys, torch, scatflow.torch as s; "
+            "S = s.Scattering2D(J=1, shape=(8, 8), L=2); S(torch.zeros(2, 8, 8, dtype=torch.float64)); "
+            "print('torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

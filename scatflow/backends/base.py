@@ -49,6 +49,9 @@ class Backend:
         """The backend the threads of `map_batches` run with."""
         return self
 
+    def init_worker_thread(self):
+        """Run once in each thread of `map_batches`'s pool (e.g. to keep it single-threaded)."""
+
     def __getstate__(self):
         """Pickles (a frontend holding this backend, a Dask task) leave the thread pool out."""
         return {k: v for k, v in self.__dict__.items() if k != "_pool"}
@@ -57,7 +60,8 @@ class Backend:
         """The pool and its worker backend, made on first use."""
         with _POOL_LOCK:
             if getattr(self, "_pool", None) is None:
-                self._pool = (ThreadPoolExecutor(self.threads, thread_name_prefix="scatflow"),
+                self._pool = (ThreadPoolExecutor(self.threads, thread_name_prefix="scatflow",
+                                                 initializer=self.init_worker_thread),
                               self.worker_backend())
             return self._pool
 

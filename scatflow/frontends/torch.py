@@ -115,13 +115,16 @@ class TorchFrontend:
                              f"input to {reference.device})")
         if reference.dtype == x.dtype:
             return self._filter_buffers()
+        if torch.compiler.is_compiling():
+            # a graph break: torch.compile cannot trace the NumPy filter construction (with
+            # fullgraph=True, give the module the input's dtype first, e.g. `.double()`).
+            # Made here, not as a decorator, because torch.compiler.disable imports
+            # torch._dynamo (and sympy): +70 MB and a slower import for every user.
+            return torch.compiler.disable(self._converted_bank)(backend, x)
         return self._converted_bank(backend, x)
 
-    @torch.compiler.disable
     def _converted_bank(self, backend, x):
-        """The exact NumPy bank converted to x's dtype and device, once (cached): a graph break
-        under `torch.compile`, which cannot trace the NumPy filter construction (with
-        `fullgraph=True`, give the module the input's dtype first, e.g. `.double()`)."""
+        """The exact NumPy bank converted to x's dtype and device, once (cached)."""
         return ScatteringBase._filters_for(self, backend, x)
 
     def _apply(self, fn, *args, **kwargs):
