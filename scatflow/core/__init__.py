@@ -7,6 +7,9 @@ Every core class follows the same contract, so one frontend serves them all:
 * ``core.input_shape``: the trailing shape the input must have.
 * ``core.array_shape``: the shape of the `out_type='array'` output after the batch dims, or
   ``None`` when paths have different shapes (1D with ``T=0``).
+* ``core.output_grid``: per signal axis, ``(offset, step)``: output sample k stands for input
+  sample ``offset + k * step`` (it is centred there); ``None`` where outputs have no position
+  (3D integrals, 1D ``T='global'``) or no common one (1D ``T=0``).
 * ``core.filters()``: the NumPy filter bank, a nested tuple/dict of arrays, cached by parameters.
 * ``core(x, backend, filters)``: `x` has shape ``(B, *input_shape)`` and the core's dtype, and
   `filters` is ``filters()`` converted by the backend; returns a list with one array

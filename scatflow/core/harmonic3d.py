@@ -52,6 +52,7 @@ class HarmonicScattering3DCore:
                       if max_order >= 2 else [])
         self.paths = tuple(self._enumerate_paths())
         self.array_shape = (J + 1 + len(self.pairs), L + 1, len(self.integral_powers))
+        self.output_grid = None  # integrals over the whole volume: no output positions
         self._pair_index = {pair: i for i, pair in enumerate(self.pairs)}
 
     def _enumerate_paths(self):

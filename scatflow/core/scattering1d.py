@@ -90,8 +90,11 @@ class Scattering1DCore:
                 f"output sample; use a smaller J (or T)")
         self.paths = tuple(self._enumerate_paths())
         self._index = {p.key: i for i, p in enumerate(self.paths)}
+        self.output_grid = None  # (input index of output sample 0, step) per signal axis
         if average == "local":
             self.array_shape = (len(self.paths), self._length(self.output_resolution))
+            r = self.output_resolution
+            self.output_grid = ((self.ind_start[r] * 2**r - self.pad_left, 2**r),)
         elif average == "global":
             self.array_shape = (len(self.paths), 1)
         else:

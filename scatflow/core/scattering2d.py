@@ -30,6 +30,9 @@ class Scattering2DCore:
         self.coefficient_shape = (M // 2**J, N // 2**J)
         self.paths = tuple(self._enumerate_paths())
         self.array_shape = (len(self.paths),) + self.coefficient_shape
+        # (input index of output sample 0, step) per axis: output k is padded sample (k + 1) 2^J
+        # (the low-pass output loses one sample at each border); pre_pad input is padded already
+        self.output_grid = tuple((2**J - (0 if pre_pad else before), 2**J) for before, _ in self.pads)
         self._index = {p.key: i for i, p in enumerate(self.paths)}
 
     def _enumerate_paths(self):

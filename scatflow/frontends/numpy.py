@@ -4,6 +4,10 @@
 arrays on the CuPy backend (on the input's device, output on the same device).
 """
 
+import functools
+
+import numpy as np
+
 from .harmonic3d import HarmonicScattering3DBase
 from .scattering1d import Scattering1DBase
 from .scattering2d import Scattering2DBase
@@ -33,6 +37,29 @@ class Scattering2D(NumpyFrontend, Scattering2DBase):
 class HarmonicScattering3D(NumpyFrontend, HarmonicScattering3DBase):
     """3D solid-harmonic scattering on NumPy/CuPy arrays (Kymatio's
     `kymatio.numpy.HarmonicScattering3D`)."""
+
+
+def freeze(value):
+    """A hashable stand-in for a parameter value (lists and arrays become tuples)."""
+    if isinstance(value, np.ndarray):
+        return tuple(freeze(v) for v in value.tolist())
+    if isinstance(value, (list, tuple)):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+@functools.lru_cache(maxsize=32)
+def _cached(cls_name, frozen_params):
+    return globals()[cls_name](**dict(frozen_params))
+
+
+def cached_frontend(cls_name, frozen_params):
+    """The `cls_name` frontend for `frozen_params` ((name, frozen value) pairs), built once per
+    process: each Dask worker builds it, and converts its filters, once for all its tasks."""
+    try:
+        return _cached(cls_name, frozen_params)
+    except TypeError:  # an unhashable parameter value: no cache
+        return globals()[cls_name](**dict(frozen_params))
 
 
 __all__ = ["Scattering1D", "Scattering2D", "HarmonicScattering3D"]

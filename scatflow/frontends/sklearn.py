@@ -31,33 +31,10 @@ def _is_dask_array(X):
     return type(X).__module__.partition(".")[0] == "dask" and hasattr(X, "chunks")
 
 
-def _freeze(value):
-    """A hashable stand-in for a parameter value (lists and arrays become tuples)."""
-    if isinstance(value, np.ndarray):
-        return tuple(_freeze(v) for v in value.tolist())
-    if isinstance(value, (list, tuple)):
-        return tuple(_freeze(v) for v in value)
-    return value
-
-
-@functools.lru_cache(maxsize=16)
-def _cached_frontend(cls_name, frozen_params):
-    return getattr(numpy_frontend, cls_name)(**dict(frozen_params), out_type="array")
-
-
-def _frontend(cls_name, frozen_params):
-    """The NumPy frontend that computes, built once per process and parameters (each Dask
-    worker builds it, and converts its filters, once; clones in a grid search share it)."""
-    try:
-        return _cached_frontend(cls_name, frozen_params)
-    except TypeError:  # an unhashable parameter (e.g. a backend object): no cache
-        return getattr(numpy_frontend, cls_name)(**dict(frozen_params), out_type="array")
-
-
 def _scatter_rows(X, cls_name, frozen_params, dtype):
     """`(n, prod(input_shape))` rows -> `(n, n_features_out)`, the 'array' output flattened
     per row. Also the task run on each row chunk of a dask array."""
-    frontend = _frontend(cls_name, frozen_params)
+    frontend = numpy_frontend.cached_frontend(cls_name, frozen_params)
     n = X.shape[0]
     out = frontend(X.astype(dtype, copy=False).reshape((n,) + tuple(frontend.core.input_shape)))
     return out.reshape((n, -1))
@@ -91,7 +68,7 @@ class _ScatteringTransformer(TransformerMixin, BaseEstimator):
         self.scattering_ = scattering
         # what transform computes with: these parameters, even if set_params changes them later
         self._frontend_key = (type(self).__name__, tuple(
-            (k, _freeze(v)) for k, v in params.items()))
+            (k, numpy_frontend.freeze(v)) for k, v in dict(params, out_type="array").items()))
         self._n_features_out = math.prod(scattering.core.array_shape)
         return self
 

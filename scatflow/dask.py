@@ -1,0 +1,322 @@
+"""Scattering transforms on dask arrays, chunk by chunk: one blockwise layer per call, lazy.
+
+    scattering1d(x, J, Q=8, axis=-1)           (*batch, N)       -> (*batch, C, N_out)
+    scattering2d(x, J, axes=(-2, -1))          (*batch, M, N)    -> (*batch, C, M_out, N_out)
+    harmonic_scattering3d(x, J, axes=(-3, -2, -1))               -> (*batch, K, L + 1, P)
+
+Every keyword of the NumPy frontend works except `shape` (from the data) and `out_type` (always
+the array). The transformed axes move to the end; the other axes are batch axes, their chunks
+kept. Each task takes its frontend (filters included) from a per-process cache
+(`scatflow.frontends.numpy.cached_frontend`): no filter bank travels in the graph.
+
+Chunked signal axes (`chunking=`):
+* "rechunk" (default): each signal is made one chunk (a logged warning gives the chunk size);
+  the numbers are the in-memory transform's exactly.
+* "halo": for signals larger than memory (1D and 2D). Each output chunk is computed from its
+  input chunk extended by a halo at least the filters' support on each side (`halo_size`),
+  placed so that its output samples fall on the global output grid; the result equals the
+  unchunked transform to ~1e-6 except within `halo` samples of the outer edges, where the data
+  beyond the edge is a reflection instead of Kymatio's padding.
+
+`nan_policy`: "propagate" (default: a NaN spreads through the FFTs to its whole signal),
+"raise" (a ValueError from the task that meets one), or a number that replaces NaN and inf
+(e.g. 0 for masked fields such as sea temperature over land).
+
+`backend`: "auto" (default) follows the blocks (NumPy or CuPy, from `x._meta`); CPU tasks run
+single-threaded (Dask already runs one task per core).
+"""
+
+import logging
+import math
+import numbers
+
+import numpy as np
+
+from .backends.numpy import NumpyBackend
+from .frontends import numpy as numpy_frontend
+from .frontends.base import compute_dtype
+
+logger = logging.getLogger("scatflow")
+
+CHUNKING = ("rechunk", "halo")
+HALO_EPSILON = 1e-7  # filter tails below this fraction of their peak are outside the support
+
+
+def scattering1d(x, J, *, axis=-1, chunking="rechunk", nan_policy="propagate", backend="auto",
+                 **kwargs):
+    """1D Morlet scattering along `axis` of a dask array (keywords of scatflow.numpy.Scattering1D)."""
+    return _scattering("Scattering1D", x, (axis,), dict(kwargs, J=J), chunking, nan_policy, backend)
+
+
+def scattering2d(x, J, *, axes=(-2, -1), chunking="rechunk", nan_policy="propagate",
+                 backend="auto", **kwargs):
+    """2D Morlet scattering over `axes` of a dask array (keywords of scatflow.numpy.Scattering2D)."""
+    return _scattering("Scattering2D", x, axes, dict(kwargs, J=J), chunking, nan_policy, backend)
+
+
+def harmonic_scattering3d(x, J, *, axes=(-3, -2, -1), chunking="rechunk", nan_policy="propagate",
+                          backend="auto", **kwargs):
+    """3D solid-harmonic scattering over `axes` of a dask array (keywords of
+    scatflow.numpy.HarmonicScattering3D); `chunking="halo"` does not apply (the outputs are
+    integrals over the whole volume)."""
+    return _scattering("HarmonicScattering3D", x, axes, dict(kwargs, J=J), chunking, nan_policy,
+                       backend)
+
+
+def describe(cls_name, signal_shape, **kwargs):
+    """The NumPy frontend object (paths, `core.array_shape`, `core.output_grid`) that the dask
+    functions run for signals of `signal_shape`, with their keywords; checks them all."""
+    for name in ("shape", "out_type"):
+        if name in kwargs:
+            raise TypeError(f"{name} is not a keyword here: the shape comes from the data and the "
+                            f"output is always an array")
+    return numpy_frontend.cached_frontend(cls_name, _frozen(kwargs, signal_shape))
+
+
+def _frozen(kwargs, signal_shape):
+    shape = signal_shape[0] if len(signal_shape) == 1 else tuple(signal_shape)
+    params = dict(kwargs, shape=shape, out_type="array")
+    return tuple(sorted((k, numpy_frontend.freeze(v)) for k, v in params.items()))
+
+
+# -- checks -------------------------------------------------------------------------------------
+def _check(x, axes, ndim, chunking, nan_policy, backend):
+    import dask.array as da
+
+    if not isinstance(x, da.Array):
+        raise TypeError(f"x must be a dask array; got {type(x).__module__}.{type(x).__name__} "
+                        f"(wrap it with dask.array.from_array)")
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"x must have a real numeric dtype; got {x.dtype}")
+    if isinstance(axes, numbers.Integral):
+        axes = (axes,)
+    axes = tuple(axes)
+    if len(axes) != ndim or any(isinstance(a, bool) or not isinstance(a, numbers.Integral)
+                                for a in axes):
+        raise ValueError(f"axes must be {ndim} distinct axis numbers of x (ndim {x.ndim}); got {axes!r}")
+    if any(not -x.ndim <= a < x.ndim for a in axes) or len({a % x.ndim for a in axes}) != ndim:
+        raise ValueError(f"axes must be {ndim} distinct axis numbers of x (ndim {x.ndim}); got {axes!r}")
+    if chunking not in CHUNKING:
+        raise ValueError(f"chunking must be one of {list(CHUNKING)}; got {chunking!r}")
+    if chunking == "halo" and ndim == 3:
+        raise ValueError("chunking='halo' does not apply to harmonic_scattering3d (its outputs are "
+                         "integrals over the whole volume); use chunking='rechunk'")
+    if not (nan_policy in ("propagate", "raise") or (isinstance(nan_policy, numbers.Real)
+                                                     and not isinstance(nan_policy, bool)
+                                                     and math.isfinite(nan_policy))):
+        raise ValueError(f"nan_policy must be 'propagate', 'raise' or a finite number to fill NaN "
+                         f"and inf with; got {nan_policy!r}")
+    if backend not in ("auto", None, "numpy", "cupy"):
+        raise ValueError(f"backend must be one of ['auto', None, 'numpy', 'cupy']; got {backend!r}")
+    return tuple(a % x.ndim for a in axes)
+
+
+def _scattering(cls_name, x, axes, kwargs, chunking, nan_policy, backend):
+    import dask.array as da
+
+    ndim = {"Scattering1D": 1, "Scattering2D": 2, "HarmonicScattering3D": 3}[cls_name]
+    axes = _check(x, axes, ndim, chunking, nan_policy, backend)
+    x = da.moveaxis(x, axes, tuple(range(x.ndim - ndim, x.ndim)))
+    signal_shape = tuple(x.shape[x.ndim - ndim:])
+    if any(math.isnan(n) for n in signal_shape):
+        raise ValueError(f"the signal axes {axes} must have known sizes; got {signal_shape}")
+    frontend = describe(cls_name, signal_shape, **kwargs)  # every parameter checked here
+    dtype = compute_dtype(x.dtype)
+    chunked = [len(c) > 1 for c in x.chunks[x.ndim - ndim:]]
+    if chunking == "halo" and any(chunked):
+        if frontend.core.output_grid is None:
+            raise ValueError("chunking='halo' needs outputs with positions (not T='global' or T=0)")
+        return _halo(cls_name, x, kwargs, frontend, dtype, nan_policy, backend)
+    if any(chunked):
+        rechunked = x.rechunk({x.ndim - ndim + i: -1 for i in range(ndim)})
+        mb = max(math.prod(c[0] for c in rechunked.chunks), 1) * x.dtype.itemsize / 2**20
+        logger.warning("scatflow: the signal axes %s of x are in several chunks; rechunked to one "
+                       "chunk per signal (chunks of %.0f MB). For signals larger than memory use "
+                       "chunking='halo'.", axes, mb)
+        x = rechunked
+    return _blockwise(cls_name, x, ndim, _frozen(kwargs, signal_shape), frontend.core.array_shape,
+                      dtype, nan_policy, backend, crop=None)
+
+
+def _blockwise(cls_name, x, ndim, frozen, array_shape, dtype, nan_policy, backend, crop):
+    """One blockwise layer: each block (*batch, *signal) -> (*batch, *array_shape), cropped to
+    `crop` (slices of the output's signal axes) where given."""
+    import dask.array as da
+    from dask.array.utils import meta_from_array
+
+    batch = x.ndim - ndim
+    in_index = tuple(range(x.ndim))
+    new = tuple(range(x.ndim, x.ndim + len(array_shape)))
+    out_shape = tuple(array_shape)
+    if crop is not None:
+        out_shape = out_shape[: len(out_shape) - ndim] + tuple(s.stop - s.start for s in crop)
+    out_dtype = np.dtype(dtype)
+    return da.blockwise(
+        _scatter_block, in_index[:batch] + new, x, in_index,
+        new_axes=dict(zip(new, out_shape)), concatenate=True, dtype=out_dtype,
+        meta=meta_from_array(x, ndim=batch + len(out_shape), dtype=out_dtype),
+        cls_name=cls_name, frozen=frozen, nan_policy=nan_policy, backend=backend, crop=crop,
+        token=f"scatflow-{cls_name.lower()}")
+
+
+_SINGLE_THREADED_NUMPY = NumpyBackend(threads=1)
+
+
+def _scatter_block(block, cls_name, frozen, nan_policy, backend, crop):
+    """The task: scattering coefficients of one block, from the process's cached frontend."""
+    on_gpu = type(block).__module__.partition(".")[0] == "cupy"
+    if backend in ("auto", None):
+        backend = "cupy" if on_gpu else _SINGLE_THREADED_NUMPY
+    elif backend == "numpy":
+        backend = _SINGLE_THREADED_NUMPY
+    frontend = numpy_frontend.cached_frontend(cls_name, frozen + (("backend", backend),))
+    if nan_policy == "raise":
+        if not bool((block == block).all()) or not bool(abs(block).max(initial=0) < float("inf")):
+            raise ValueError("x holds NaN or inf (nan_policy='raise'); use nan_policy='propagate' "
+                             "or a fill value")
+    elif nan_policy != "propagate":
+        xp = _namespace(block)
+        block = xp.where(xp.isfinite(block), block, nan_policy)
+    out = frontend(block)
+    if crop is not None:
+        out = out[(Ellipsis,) + tuple(crop)]
+    return out
+
+
+def _namespace(block):
+    if type(block).__module__.partition(".")[0] == "cupy":
+        import cupy
+
+        return cupy
+    return np
+
+
+# -- halo ---------------------------------------------------------------------------------------
+def halo_size(frontend, epsilon=HALO_EPSILON):
+    """Input samples on each side of a position that its outputs depend on, per signal axis:
+    the supports (where the spatial filter exceeds `epsilon` times its peak) of the low-pass and
+    of the widest wavelet of each order, added up (S2 = ||x * psi1| * psi2| * phi)."""
+    core = frontend.core
+    bank = core.filters()
+    if core.ndim == 1:
+        widest = [bank["phi"][0], bank["psi1"]] + ([bank["psi2"][0]] if "psi2" in bank else [])
+    else:
+        phi, psi = bank
+        widest = [phi[0]] + [psi[-1][0]] * core.max_order if psi else [phi[0]]
+    total = np.zeros(core.ndim, dtype=int)
+    for filters in widest:
+        total += _support(np.asarray(filters), core.ndim, epsilon)
+    return tuple(int(n) for n in total)
+
+
+def _support(fourier, ndim, epsilon):
+    """Largest circular distance from 0, per axis, where any of the spatial filters (the inverse
+    FFTs of `fourier` over its last `ndim` axes) exceeds `epsilon` times its peak."""
+    axes = tuple(range(-ndim, 0))
+    spatial = np.abs(np.fft.ifftn(fourier, axes=axes))
+    peak = spatial.max(axis=axes, keepdims=True)
+    above = (spatial > epsilon * peak).reshape((-1,) + spatial.shape[spatial.ndim - ndim:]).any(axis=0)
+    support = []
+    for axis, n in enumerate(above.shape):
+        hit = np.nonzero(above.any(axis=tuple(a for a in range(ndim) if a != axis)))[0]
+        support.append(int(np.minimum(hit, n - hit).max()))
+    return np.array(support)
+
+
+def _output_chunks(chunks, offset, step, count):
+    """Output sample ranges [k0, k1) whose positions offset + k step fall in each input chunk."""
+    ranges, start = [], 0
+    for size in chunks:
+        stop = start + size
+        k0 = max(0, -(-(start - offset) // step))
+        k1 = min(count, -(-(stop - offset) // step))
+        if k1 > k0:
+            ranges.append((k0, k1))
+        start = stop
+    return ranges
+
+
+def _halo(cls_name, x, kwargs, frontend, dtype, nan_policy, backend):
+    """Chunk-wise transform with overlap: see the module docstring."""
+    import itertools
+
+    import dask.array as da
+
+    ndim = frontend.core.ndim
+    batch = x.ndim - ndim
+    signal_shape = tuple(x.shape[batch:])
+    grid = frontend.core.output_grid
+    counts = frontend.core.array_shape[-ndim:]
+    halo = halo_size(frontend)
+    ranges = [_output_chunks(x.chunks[batch + d], grid[d][0], grid[d][1], counts[d])
+              for d in range(ndim)]
+    margins = [-(-halo[d] // grid[d][1]) + 1 for d in range(ndim)]  # output samples of halo
+    pieces_meta = {}
+    for lengths in itertools.product(*[sorted({k1 - k0 for k0, k1 in ranges[d]}) for d in range(ndim)]):
+        segment = tuple((n + 2 * m) * g[1] for n, m, g in zip(lengths, margins, grid))
+        seg_frontend = describe(cls_name, segment, **kwargs)
+        pieces_meta[lengths] = (segment, seg_frontend)
+    # where each segment starts (global input index), and how far the input must be padded
+    starts, low, high = {}, [0] * ndim, [0] * ndim
+    for index in itertools.product(*[range(len(r)) for r in ranges]):
+        lengths = tuple(ranges[d][i][1] - ranges[d][i][0] for d, i in enumerate(index))
+        segment, seg_frontend = pieces_meta[lengths]
+        start = []
+        for d, i in enumerate(index):
+            k0 = ranges[d][i][0]
+            seg_offset, step = seg_frontend.core.output_grid[d]
+            a = grid[d][0] + k0 * step - seg_offset - margins[d] * step
+            start.append(a)
+            low[d] = max(low[d], -a)
+            high[d] = max(high[d], a + segment[d] - signal_shape[d])
+        starts[index] = tuple(start)
+    pad = [(0, 0)] * batch + list(zip(low, high))
+    padded = da.pad(x, pad, mode="reflect") if any(low + high) else x
+    blocks = {}
+    for index, start in starts.items():
+        lengths = tuple(ranges[d][i][1] - ranges[d][i][0] for d, i in enumerate(index))
+        segment, seg_frontend = pieces_meta[lengths]
+        window = tuple(slice(s + low[d], s + low[d] + segment[d]) for d, s in enumerate(start))
+        piece = padded[(Ellipsis,) + window].rechunk({batch + d: -1 for d in range(ndim)})
+        crop = tuple(slice(m, m + n) for m, n in zip(margins, lengths))
+        blocks[index] = _blockwise(cls_name, piece, ndim, _frozen(kwargs, segment),
+                                   seg_frontend.core.array_shape, dtype, nan_policy, backend, crop)
+
+    def nest(prefix):
+        d = len(prefix)
+        if d == ndim:
+            return blocks[prefix]
+        return [nest(prefix + (i,)) for i in range(len(ranges[d]))]
+
+    out = da.block(nest(()))
+    expected = tuple(x.shape[:batch]) + tuple(frontend.core.array_shape)
+    assert out.shape == expected, (out.shape, expected)
+    return out
+
+
+# -- running on a cluster -----------------------------------------------------------------------
+def is_gpu_array(x):
+    """Whether the dask array `x` holds CuPy blocks (from its `_meta`)."""
+    return type(getattr(x, "_meta", None)).__module__.partition(".")[0] == "cupy"
+
+
+def gpu_resources(x):
+    """{"GPU": 1} for CuPy-backed dask arrays (their tasks must run on GPU workers), else None."""
+    return {"GPU": 1} if is_gpu_array(x) else None
+
+
+def compute(*arrays, client=None, resources="auto", **kwargs):
+    """Compute dask arrays on `client` (default: the current distributed client), routing GPU
+    work to workers that declare a `GPU` resource. `resources="auto"` asks for {"GPU": 1} when
+    any array is CuPy-backed; a dict is passed on as it is; None asks for nothing.
+
+    The resources are given at submission (`client.compute(..., resources=)`), which holds for
+    every task of the graph: annotations made while building the graph are dropped by Dask's
+    graph fusion (ecosystem notes §2.3). Returns the futures' results, like `dask.compute`."""
+    from distributed import default_client
+
+    client = default_client() if client is None else client
+    if resources == "auto":
+        resources = next((r for r in map(gpu_resources, arrays) if r), None)
+    futures = client.compute(list(arrays), resources=resources, **kwargs)
+    return tuple(client.gather(futures))
