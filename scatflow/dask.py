@@ -116,7 +116,9 @@ def _scattering(cls_name, x, axes, kwargs, chunking, nan_policy, backend):
 
     ndim = {"Scattering1D": 1, "Scattering2D": 2, "HarmonicScattering3D": 3}[cls_name]
     axes = _check(x, axes, ndim, chunking, nan_policy, backend)
-    x = da.moveaxis(x, axes, tuple(range(x.ndim - ndim, x.ndim)))
+    trailing = tuple(range(x.ndim - ndim, x.ndim))
+    if axes != trailing:
+        x = da.moveaxis(x, axes, trailing)
     signal_shape = tuple(x.shape[x.ndim - ndim:])
     if any(math.isnan(n) for n in signal_shape):
         raise ValueError(f"the signal axes {axes} must have known sizes; got {signal_shape}")
