@@ -1,0 +1,352 @@
+"""Scattering transforms of xarray objects: the functional core behind the `scat` accessor.
+
+    scattering1d(obj, J, dims="time")               (..., time)    -> (..., coeff, time)
+    scattering2d(obj, J, dims=("y", "x"))           (..., y, x)    -> (..., coeff, y, x)
+    harmonic_scattering3d(obj, J, dims=("z", "y", "x"))
+                                                    (..., z, y, x) -> (..., coeff, integral_power)
+
+`obj` is a DataArray or a Dataset. The numbers are `scatflow.dask`'s (and so `scatflow.numpy`'s):
+every keyword of those functions passes through (the frontend's: Q, T, L, max_order, stride,
+kymatio_compat, integral_powers, ...; and `chunking`, `nan_policy`, `backend`).
+
+Dims. `dims` is a name or a tuple of names. Left out, the first of these present is used:
+1D `time`; 2D `(y, x)`, `(lat, lon)`, `(latitude, longitude)`; 3D `(z, y, x)`; otherwise a
+ValueError lists the object's dims. The output has the other ("loop") dims first, in their
+original order, then `coeff` (3D: `coeff`, `integral_power`), then the transformed dims in the
+order of `dims`. 1D `T='global'` and 3D outputs have no positions: their transformed dims go away.
+
+Coords. `coeff` has plain (non-index) coords describing each path, so that
+`out.sel(coeff=out.order == 2)` works and the result writes to zarr: `order`; 1D `n1, n2, j1,
+j2, xi1, xi2` (centre frequencies, cycles per sample), `sigma1, sigma2`; 2D `j1, theta1, j2,
+theta2`; 3D `l, j1, j2` (-1 for ints, NaN for floats, where a path has no such entry).
+`xr.open_zarr` gives them back dask-backed: select with `out.order.values == 2` there, or
+`.load()` them first; `out.set_xindex(["order", "j1", ...])` builds an index for `sel(order=...,
+j1=...)`.
+
+A transformed dim keeps its name; its coordinate holds the input coordinate values at the input
+samples the outputs stand for (`core.output_grid`: index `offset + k * step`, not `[::2**J]` in
+general), with the input coord's attrs. Every other coord that depends on a transformed dim is
+decimated the same way (a 2-D `lat(y, x)` too); where the outputs have no positions (3D, 1D
+`T='global'`) such coords are dropped, with a warning for non-index ones. Coords on loop dims
+and the input's attrs are kept; the transform's parameters are added as attrs `scatflow_*`
+(`scatflow_transform`, `scatflow_version`, `scatflow_dims`, `scatflow_J`, ..., every frontend
+parameter with its default filled in, JSON values only, so zarr stores them).
+
+Datasets. Variables that have all of `dims` are transformed; variables with none of them are
+kept unchanged (e.g. a `flag(time)` beside images `(time, y, x)`); variables with some but not
+all of them are dropped with a warning. A transformed variable with a non-numeric dtype is a
+TypeError naming it.
+
+Laziness. Dask-backed input gives a dask-backed result and nothing is computed while it is
+built. NumPy-backed input is computed eagerly (numpy in, numpy out, as xarray's own operations
+do): it is wrapped in a dask array (one chunk per signal) and computed with the current dask
+scheduler. Output dask chunks along the transformed dims are regular (all equal but the last;
+`scatflow.dask`), so `to_zarr` accepts them without `safe_chunks=False`.
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+
+from .. import dask as scat_dask
+
+TRANSFORMS = {
+    "scattering1d": ("Scattering1D", 1, (("time",),)),
+    "scattering2d": ("Scattering2D", 2, (("y", "x"), ("lat", "lon"), ("latitude", "longitude"))),
+    "harmonic_scattering3d": ("HarmonicScattering3D", 3, (("z", "y", "x"),)),
+}
+
+LONG_NAMES = {
+    "order": "scattering order",
+    "n": "filter index at order {i}",
+    "j": "scale index j at order {i}",
+    "xi": "centre frequency at order {i} (cycles per sample)",
+    "sigma": "frequency width at order {i} (cycles per sample)",
+    "theta": "orientation index at order {i}",
+    "l": "degree l of the solid harmonics",
+}
+
+MAX_ORDER = 2  # tuple-valued path fields get one coord per order up to this
+
+
+def scattering1d(obj, J, *, dims=None, chunking="rechunk", nan_policy="propagate",
+                 backend="auto", **kwargs):
+    """1D Morlet scattering of a DataArray or Dataset along `dims` (default "time").
+
+    Keywords: those of `scatflow.numpy.Scattering1D` (Q, T, max_order, stride, oversampling,
+    kymatio_compat, ...) and of `scatflow.dask.scattering1d` (chunking, nan_policy, backend).
+    See the module docstring for dims, coords, attrs and laziness."""
+    return _transform("scattering1d", obj, J, dims, chunking, nan_policy, backend, kwargs)
+
+
+def scattering2d(obj, J, *, dims=None, chunking="rechunk", nan_policy="propagate",
+                 backend="auto", **kwargs):
+    """2D Morlet scattering of a DataArray or Dataset over `dims` (default (y, x), (lat, lon)
+    or (latitude, longitude)). Keywords: `scatflow.numpy.Scattering2D`'s (L, max_order, ...)
+    and `scatflow.dask.scattering2d`'s."""
+    return _transform("scattering2d", obj, J, dims, chunking, nan_policy, backend, kwargs)
+
+
+def harmonic_scattering3d(obj, J, *, dims=None, chunking="rechunk", nan_policy="propagate",
+                          backend="auto", **kwargs):
+    """3D solid-harmonic scattering of a DataArray or Dataset over `dims` (default (z, y, x)).
+    Keywords: `scatflow.numpy.HarmonicScattering3D`'s (L, sigma_0, max_order,
+    integral_powers, ...) and `scatflow.dask.harmonic_scattering3d`'s. Output dims: loop dims,
+    `coeff` (the K (L + 1) paths), `integral_power`."""
+    return _transform("harmonic_scattering3d", obj, J, dims, chunking, nan_policy, backend,
+                      kwargs)
+
+
+def _warn(message):
+    """A UserWarning attributed to the first caller outside this package (accessor or not)."""
+    import os
+    import sys
+
+    here, level, frame = os.path.dirname(__file__), 2, sys._getframe(1)
+    while frame is not None and os.path.dirname(frame.f_code.co_filename) == here:
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)
+
+
+# -- checks ----------------------------------------------------------------------------------
+def _resolve_dims(obj, name, ndim, defaults, dims):
+    present = tuple(obj.dims)
+    if dims is None:
+        for candidate in defaults:
+            if all(d in present for d in candidate):
+                return candidate
+        shown = " or ".join(repr(c[0] if len(c) == 1 else c) for c in defaults)
+        raise ValueError(f"{name}: pass dims= ({ndim} dim name{'s' if ndim > 1 else ''}); the "
+                         f"default {shown} is not among the object's dims {list(present)}")
+    if isinstance(dims, str) or not isinstance(dims, (tuple, list)):
+        dims = (dims,)
+    dims = tuple(dims)
+    if len(dims) != ndim or len(set(dims)) != ndim:
+        raise ValueError(f"{name}: dims must be {ndim} distinct dim name{'s' if ndim > 1 else ''} "
+                         f"of the object; got {dims!r} (the object's dims: {list(present)})")
+    missing = [d for d in dims if d not in present]
+    if missing:
+        raise ValueError(f"{name}: dims {missing} not found; the object's dims are {list(present)}")
+    return dims
+
+
+def _check_dtype(var, label):
+    if var.dtype.kind not in "biuf":
+        raise TypeError(f"{label} has dtype {var.dtype}; scattering needs a real numeric dtype "
+                        f"(drop or convert that variable)")
+
+
+def _variables(obj, dims, name):
+    """[(var name, DataArray)] to transform, {var name: Variable} to keep as they are."""
+    import xarray as xr
+
+    if isinstance(obj, xr.DataArray):
+        label = "the DataArray" + (f" {obj.name!r}" if obj.name is not None else "")
+        _check_dtype(obj, label)
+        return [(obj.name, obj)], {}
+    transform, keep, dropped = [], {}, []
+    for var_name, var in obj.data_vars.items():
+        has = [d in var.dims for d in dims]
+        if all(has):
+            _check_dtype(var, f"the variable {var_name!r}")
+            transform.append((var_name, var))
+        elif any(has):
+            dropped.append(var_name)
+        else:
+            keep[var_name] = var.variable
+    if dropped:
+        _warn(f"{name}: variables {dropped} have some but not all of dims {list(dims)} and are "
+              f"dropped")
+    if not transform:
+        listing = {k: list(v.dims) for k, v in obj.data_vars.items()}
+        raise ValueError(f"{name}: no data variable has all of dims {list(dims)}; variables: "
+                         f"{listing}")
+    return transform, keep
+
+
+def _describe(cls_name, name, dims, sizes, J, kwargs):
+    for bad in ("axis", "axes"):
+        if bad in kwargs:
+            raise TypeError(f"{name}: {bad}= is not a keyword here; name the dims with dims=")
+    try:
+        return scat_dask.describe(cls_name, sizes, J=J, **kwargs)
+    except (ValueError, TypeError) as error:
+        where = ", ".join(f"{d!r}: {n}" for d, n in zip(dims, sizes))
+        raise type(error)(f"{name} over dims {{{where}}}: {error}") from error
+
+
+def _grid_indices(frontend, dims, sizes, name):
+    """{dim: input indices of the output samples}, or None where outputs have no positions."""
+    grid = frontend.core.output_grid
+    if grid is None:
+        return None
+    counts = frontend.core.array_shape[-len(dims):]
+    indices = {}
+    for d, n, (offset, step), count in zip(dims, sizes, grid, counts):
+        index = offset + step * np.arange(count)
+        if count and (index[0] < 0 or index[-1] >= n):
+            raise ValueError(f"{name}: output samples of dim {d!r} stand for input samples "
+                             f"{index[0]}..{index[-1]} outside 0..{n - 1}; cannot label them")
+        indices[d] = index
+    return indices
+
+
+# -- coords and attrs ------------------------------------------------------------------------
+def _coeff_coords(paths):
+    """Plain coords on `coeff`, one per path field (tuples split per order: j1, j2, ...);
+    -1 (int fields) or NaN (float fields) where a path has no such entry."""
+    import xarray as xr
+
+    coords = {"order": xr.Variable(("coeff",), np.array([p.order for p in paths], dtype=np.int64),
+                                   attrs={"long_name": LONG_NAMES["order"]})}
+    columns = {}  # (name, field, order or None) -> values; scalar fields first, then by order
+    for field in dict.fromkeys(n for p in paths for n in p.fields):
+        values = [p.fields.get(field) for p in paths]
+        if any(isinstance(v, tuple) for v in values):
+            for i in range(MAX_ORDER):
+                columns[(f"{field}{i + 1}", field, i + 1)] = [
+                    v[i] if isinstance(v, tuple) and len(v) > i else None for v in values]
+        else:
+            columns[(field, field, None)] = values
+    flat = {}
+    for (_, field, _), col in columns.items():
+        flat.setdefault(field, []).extend(v for v in col if v is not None)
+    for column, field, i in sorted(columns, key=lambda key: (key[2] or 0)):
+        col = columns[(column, field, i)]
+        integer = all(isinstance(v, numbers.Integral) for v in flat[field])
+        missing, dtype, shown = (-1, np.int64, "-1") if integer else (np.nan, np.float64, "NaN")
+        data = np.array([missing if v is None else v for v in col], dtype=dtype)
+        long_name = LONG_NAMES.get(field, field + (" at order {i}" if i else "")).format(i=i)
+        if any(v is None for v in col):
+            long_name += f" ({shown} where not applicable)"
+        coords[column] = xr.Variable(("coeff",), data, attrs={"long_name": long_name})
+    return coords
+
+
+def _new_coords(obj, dims, indices, name):
+    """Coords of the output: untouched where they do not depend on a transformed dim, decimated
+    along transformed dims where outputs have positions, dropped otherwise."""
+    coords, dropped = {}, []
+    for coord_name, coord in obj.coords.items():
+        var = coord.variable
+        along = [d for d in dims if d in var.dims]
+        if not along:
+            coords[coord_name] = var
+        elif indices is None:
+            if coord_name not in dims:
+                dropped.append(coord_name)
+        else:
+            new = var.isel({d: indices[d] for d in along})
+            new.encoding = {k: v for k, v in var.encoding.items()
+                            if k not in ("chunks", "preferred_chunks", "shards", "chunksizes")}
+            coords[coord_name] = new
+    if dropped:
+        _warn(f"{name}: coords {dropped} depend on the transformed dims {list(dims)}, which the "
+              f"output does not have; dropped")
+    return coords
+
+
+def _json(value):
+    if isinstance(value, np.ndarray):
+        return _json(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return [_json(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+def _attrs(name, frontend, dims, chunking, nan_policy, backend):
+    from .. import __version__
+
+    attrs = {"scatflow_transform": name, "scatflow_version": __version__,
+             "scatflow_dims": list(dims)}
+    for param in frontend._parameter_names():
+        if param in ("shape", "out_type", "backend"):
+            continue
+        value = getattr(frontend, param)
+        if value is not None:
+            attrs[f"scatflow_{param}"] = _json(value)
+    attrs.update(scatflow_chunking=chunking, scatflow_nan_policy=_json(nan_policy),
+                 scatflow_backend="auto" if backend is None else _json(backend))
+    grid = frontend.core.output_grid
+    if grid is not None:
+        attrs["scatflow_output_offset"] = [int(g[0]) for g in grid]
+        attrs["scatflow_output_step"] = [int(g[1]) for g in grid]
+    return attrs
+
+
+# -- the transform ------------------------------------------------------------------------------
+def _run(name, var, dims, J, chunking, nan_policy, backend, kwargs, frontend):
+    """The dask array of one variable's coefficients, with its output dims."""
+    import dask.array as da
+    from dask.base import is_dask_collection
+
+    data = var.data
+    axes = tuple(var.dims.index(d) for d in dims)
+    if not is_dask_collection(data):
+        chunks = {a: (-1 if a in axes else "auto") for a in range(var.ndim)}
+        data = da.from_array(data, chunks=chunks)
+    fn = getattr(scat_dask, name)
+    axis_kw = {"axis": axes[0]} if name == "scattering1d" else {"axes": axes}
+    out = fn(data, J, chunking=chunking, nan_policy=nan_policy, backend=backend, **axis_kw,
+             **kwargs)
+    loop = tuple(d for d in var.dims if d not in dims)
+    if name == "harmonic_scattering3d":
+        K, L1, P = frontend.core.array_shape
+        out = out.reshape(out.shape[: len(loop)] + (K * L1, P))
+        return out, loop + ("coeff", "integral_power")
+    if frontend.core.output_grid is None:  # 1D T='global': one output sample, no position
+        return out[..., 0], loop + ("coeff",)
+    return out, loop + ("coeff",) + tuple(dims)
+
+
+def _transform(name, obj, J, dims, chunking, nan_policy, backend, kwargs):
+    import dask
+    import xarray as xr
+
+    if not isinstance(obj, (xr.DataArray, xr.Dataset)):
+        raise TypeError(f"{name}: expected an xarray DataArray or Dataset; got "
+                        f"{type(obj).__module__}.{type(obj).__name__}")
+    cls_name, ndim, defaults = TRANSFORMS[name]
+    dims = _resolve_dims(obj, name, ndim, defaults, dims)
+    if "coeff" in obj.dims or (ndim == 3 and "integral_power" in obj.dims):
+        raise ValueError(f"{name}: the object already has a 'coeff' (or 'integral_power') dim; "
+                         f"rename it first")
+    to_transform, keep = _variables(obj, dims, name)
+    sizes = tuple(obj.sizes[d] for d in dims)
+    frontend = _describe(cls_name, name, dims, sizes, J, kwargs)
+    indices = _grid_indices(frontend, dims, sizes, name)
+    coords = _new_coords(obj, dims, indices, name)
+    labels = _coeff_coords(frontend.core.paths)
+    names = set(obj.coords) | (set(obj.data_vars) if isinstance(obj, xr.Dataset) else set())
+    clash = sorted(str(n) for n in names if n in labels)
+    if clash:
+        raise ValueError(f"{name}: the object already has variables or coords named {clash}, "
+                         f"which label the output's paths; rename them first")
+    coords.update(labels)
+    if ndim == 3:
+        coords["integral_power"] = xr.Variable(
+            ("integral_power",), np.array(frontend.core.integral_powers, dtype=np.float64),
+            attrs={"long_name": "power p of the integrals sum(|U|^p) over the volume"})
+    attrs = _attrs(name, frontend, dims, chunking, nan_policy, backend)
+
+    results = [_run(name, var, dims, J, chunking, nan_policy, backend, kwargs, frontend)
+               for _, var in to_transform]
+    eager = [not dask.is_dask_collection(var.data) for _, var in to_transform]
+    if any(eager):
+        computed = iter(dask.compute(*[r[0] for r, e in zip(results, eager) if e]))
+        results = [(next(computed), d) if e else (r, d) for (r, d), e in zip(results, eager)]
+
+    if isinstance(obj, xr.DataArray):
+        (data, out_dims), = results
+        used = {k: v for k, v in coords.items() if set(v.dims) <= set(out_dims)}
+        return xr.DataArray(data, dims=out_dims, coords=used, name=obj.name,
+                            attrs={**obj.attrs, **attrs})
+    data_vars = {var_name: xr.Variable(out_dims, data, attrs={**var.attrs, **attrs})
+                 for (var_name, var), (data, out_dims) in zip(to_transform, results)}
+    data_vars.update(keep)
+    return xr.Dataset(data_vars, coords=coords, attrs={**obj.attrs, **attrs})
