@@ -137,7 +137,7 @@ def _scattering(cls_name, x, axes, kwargs, chunking, nan_policy, backend):
         rechunked = x.rechunk({x.ndim - ndim + i: -1 for i in range(ndim)})
         mb = max(math.prod(c[0] for c in rechunked.chunks), 1) * x.dtype.itemsize / 2**20
         logger.warning("scatflow: the signal axes %s of x are in several chunks; rechunked to one "
-                       "chunk per signal (chunks of %.0f MB). For signals larger than memory use "
+                       "chunk per signal (chunks of %.1f MB). For signals larger than memory use "
                        "chunking='halo'.", axes, mb)
         x = rechunked
     return _blockwise(cls_name, x, ndim, _frozen(kwargs, signal_shape), frontend.core.array_shape,
