@@ -59,21 +59,11 @@ def test_cupy_backend_without_cupy_is_a_clear_import_error():
         snp.Scattering2D(J=1, shape=(8, 8), backend="cupy")
 
 
-def _cupy_with_gpu():
-    cupy = pytest.importorskip("cupy")
-    try:
-        if cupy.cuda.runtime.getDeviceCount() < 1:
-            pytest.skip("no CUDA device")
-    except cupy.cuda.runtime.CUDARuntimeError:
-        pytest.skip("no CUDA device")
-    return cupy
-
-
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-10), (np.float32, 1e-5)])
 @pytest.mark.parametrize("name, kwargs, shape", CASES)
-def test_cupy_input_runs_on_the_gpu_and_matches_numpy(name, kwargs, shape, dtype, tol):
-    cupy = _cupy_with_gpu()
+def test_cupy_input_runs_on_the_gpu_and_matches_numpy(name, kwargs, shape, dtype, tol, cupy_gpu):
+    cupy = cupy_gpu
     x = np.random.default_rng(1).standard_normal(shape).astype(dtype)
     S = getattr(snp, name)(**kwargs)
     reference = S(x)
@@ -84,8 +74,8 @@ def test_cupy_input_runs_on_the_gpu_and_matches_numpy(name, kwargs, shape, dtype
 
 
 @pytest.mark.gpu
-def test_cupy_output_stays_on_the_input_device():
-    cupy = _cupy_with_gpu()
+def test_cupy_output_stays_on_the_input_device(cupy_gpu):
+    cupy = cupy_gpu
     if cupy.cuda.runtime.getDeviceCount() < 2:
         pytest.skip("needs two CUDA devices")
     S = snp.Scattering2D(J=2, shape=(16, 16), L=4)

@@ -350,13 +350,8 @@ def test_compute_with_gpu_resources_runs_every_task_on_the_gpu_worker(cpu_and_gp
 
 
 @pytest.mark.gpu
-def test_cupy_backed_dask_arrays_stay_on_the_gpu_and_match_numpy():
-    cupy = pytest.importorskip("cupy")
-    try:
-        if cupy.cuda.runtime.getDeviceCount() < 1:
-            pytest.skip("no CUDA GPU")
-    except cupy.cuda.runtime.CUDARuntimeError:
-        pytest.skip("no CUDA GPU")
+def test_cupy_backed_dask_arrays_stay_on_the_gpu_and_match_numpy(cupy_gpu):
+    cupy = cupy_gpu
     from distributed import Client, LocalCluster
 
     x = np.random.default_rng(9).standard_normal((12, 64, 48)).astype(np.float32)
