@@ -52,9 +52,8 @@ def test_explicit_numpy_backend_refuses_other_arrays():
         S(cupy_like)
 
 
+@pytest.mark.skipif(importlib.util.find_spec("cupy") is not None, reason="CuPy is installed here")
 def test_cupy_backend_without_cupy_is_a_clear_import_error():
-    if importlib.util.find_spec("cupy") is not None:
-        pytest.skip("CuPy is installed here")
     with pytest.raises(ImportError, match=r"scatflow\[gpu\]"):
         snp.Scattering2D(J=1, shape=(8, 8), backend="cupy")
 
