@@ -29,6 +29,7 @@ Chunked signal axes (`chunking=`):
 single-threaded (Dask already runs one task per core).
 """
 
+import itertools
 import logging
 import math
 import numbers
@@ -251,8 +252,6 @@ def _window(x, axis, start, length):
 
 def _halo(cls_name, x, kwargs, frontend, dtype, nan_policy, backend):
     """Chunk-wise transform with overlap: see the module docstring."""
-    import itertools
-
     import dask.array as da
 
     ndim = frontend.core.ndim
@@ -262,15 +261,11 @@ def _halo(cls_name, x, kwargs, frontend, dtype, nan_policy, backend):
     halo = halo_size(frontend)
     ranges = [_output_chunks(x.chunks[batch + d], grid[d][1], counts[d]) for d in range(ndim)]
     margins = [-(-halo[d] // grid[d][1]) + 1 for d in range(ndim)]  # output samples of halo
-    pieces_meta = {}
-    for lengths in itertools.product(*[sorted({k1 - k0 for k0, k1 in ranges[d]}) for d in range(ndim)]):
-        segment = tuple((n + 2 * m) * g[1] for n, m, g in zip(lengths, margins, grid))
-        seg_frontend = describe(cls_name, segment, **kwargs)
-        pieces_meta[lengths] = (segment, seg_frontend)
     blocks = {}
     for index in itertools.product(*[range(len(r)) for r in ranges]):
         lengths = tuple(ranges[d][i][1] - ranges[d][i][0] for d, i in enumerate(index))
-        segment, seg_frontend = pieces_meta[lengths]
+        segment = tuple((n + 2 * m) * g[1] for n, m, g in zip(lengths, margins, grid))
+        seg_frontend = describe(cls_name, segment, **kwargs)  # cached: a few distinct lengths
         piece = x
         for d, i in enumerate(index):
             seg_offset, step = seg_frontend.core.output_grid[d]

@@ -88,11 +88,12 @@ def test_graph_is_small_lazy_and_one_layer_although_the_filter_bank_is_large():
 
 # -- 2. out of core on a LocalCluster -------------------------------------------------------------
 OUT_OF_CORE = dict(
-    memory_limit=400 * MiB,  # per worker; an idle worker (numpy, scipy, dask, zarr) is ~220 MiB
+    memory_limit=600 * MiB,  # per worker; an idle worker (numpy, scipy, dask, zarr) is ~220 MiB,
+                             # and some runs sat at ~330 MiB (paused at 80% of 400 MiB)
     n_workers=2,
     image=(256, 256),
     images_per_chunk=8,      # 2 MiB input chunks: a task peaks ~30 MiB above the idle worker
-    factor=10,               # the store is >= factor x each worker's memory_limit (4.2 GB:
+    factor=10,               # the store is >= factor x each worker's memory_limit (6.3 GB:
                              # 5 x the two workers' total; CI's disk also holds it)
     transform=dict(J=3, L=1, max_order=1),  # K=4 channels at 1/64 of the pixels: 1/16 of the input
 )
@@ -183,7 +184,7 @@ def test_a_store_ten_times_a_workers_memory_goes_through_without_a_restart(tmp_p
     try:
         r = run_out_of_core(str(tmp_path))
     finally:
-        shutil.rmtree(tmp_path, ignore_errors=True)  # ~4.2 GB: not left to pytest's tmp dirs
+        shutil.rmtree(tmp_path, ignore_errors=True)  # ~6.3 GB: not left to pytest's tmp dirs
     assert r["input_bytes"] >= 10 * r["memory_limit"] and r["input_bytes"] >= 5 * r["total_limit"]
     assert r["workers_after"] == r["workers_before"] and r["nannies_after"] == r["nannies_before"]
     assert r["restarts"] == []
