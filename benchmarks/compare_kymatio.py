@@ -16,7 +16,6 @@ warm-up call, and the peak resident memory of that process. Time ratios are Kyma
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 
@@ -69,9 +68,9 @@ def main():
     parser.add_argument("--frontend", default="numpy", choices=["numpy", "torch"])
     parser.add_argument("--only", nargs="*", help="substrings of configuration names to run")
     args = parser.parse_args()
-    print(f"| configuration | kymatio ctor (s) | scatflow ctor (s) | ratio | kymatio fwd (s) "
-          f"| scatflow fwd (s) | ratio | kymatio peak MB | scatflow peak MB |\n"
-          f"|---|---|---|---|---|---|---|---|---|")
+    print("| configuration | kymatio ctor (s) | scatflow ctor (s) | ratio | kymatio fwd (s) "
+          "| scatflow fwd (s) | ratio | kymatio peak MB | scatflow peak MB |\n"
+          "|---|---|---|---|---|---|---|---|---|")
     for name, config in CONFIGS.items():
         if args.only and not any(s in name for s in args.only):
             continue

@@ -1,15 +1,40 @@
-"""Shared fixtures."""
+"""Shared fixtures and the CuPy GPU gate: tests that take the `cupy_gpu` fixture are skipped
+(by a marker, at collection) where CuPy or a CUDA device is missing; `cuda_devices(n)` asks for
+n devices."""
+
+import functools
+import importlib.util
 
 import pytest
 
 
+@functools.cache
+def cupy_device_count():
+    """CUDA devices CuPy sees (0 without CuPy or a driver)."""
+    if importlib.util.find_spec("cupy") is None:
+        return 0
+    import cupy
+
+    try:
+        return cupy.cuda.runtime.getDeviceCount()
+    except cupy.cuda.runtime.CUDARuntimeError:
+        return 0
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "cupy_gpu" not in item.fixturenames:
+            continue
+        marker = item.get_closest_marker("cuda_devices")
+        needed = marker.args[0] if marker else 1
+        if cupy_device_count() < needed:
+            item.add_marker(pytest.mark.skip(
+                reason=f"needs CuPy and {needed} CUDA device(s); found {cupy_device_count()}"))
+
+
 @pytest.fixture
 def cupy_gpu():
-    """CuPy, where it is installed and sees a CUDA device; the test is skipped otherwise."""
-    cupy = pytest.importorskip("cupy")
-    try:
-        if cupy.cuda.runtime.getDeviceCount() < 1:
-            pytest.skip("no CUDA device")
-    except cupy.cuda.runtime.CUDARuntimeError:
-        pytest.skip("no CUDA device")
+    """CuPy (the collection gate above guarantees it and a CUDA device)."""
+    import cupy
+
     return cupy

@@ -73,10 +73,9 @@ def test_cupy_input_runs_on_the_gpu_and_matches_numpy(name, kwargs, shape, dtype
 
 
 @pytest.mark.gpu
+@pytest.mark.cuda_devices(2)
 def test_cupy_output_stays_on_the_input_device(cupy_gpu):
     cupy = cupy_gpu
-    if cupy.cuda.runtime.getDeviceCount() < 2:
-        pytest.skip("needs two CUDA devices")
     S = snp.Scattering2D(J=2, shape=(16, 16), L=4)
     with cupy.cuda.Device(1):
         x = cupy.random.standard_normal((2, 16, 16))
