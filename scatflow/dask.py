@@ -15,11 +15,13 @@ Chunked signal axes (`chunking=`):
 * "halo": for signals larger than memory (1D and 2D). Each output chunk (regular, about one
   input chunk long) is computed from its window of the input extended by a halo at least the
   filters' support on each side (`halo_size`), placed so that its output samples fall on the
-  global output grid; beyond the outer edges the input is reflected. 1D: the result equals the
-  unchunked transform (1e-15 here). 2D: Kymatio's low-resolution filters are spectrally
-  truncated (sinc tails decaying as 1/distance, ~4% of the low-pass at j = J-1), so outputs
-  through scale J-1 differ from the unchunked transform by ~2e-4 of their channel's maximum
-  away from the outer edges (J=3); within `halo` of the outer edges, by up to ~10%.
+  global output grid; beyond the outer edges the input is reflected. Away from the outer edges
+  (farther than the halo) the result equals the unchunked transform (1e-15 here) in 1D, and in
+  2D with `filter_levels="local"`. With Kymatio's 2D filter levels (the default) it cannot:
+  they are cut to the band of each resolution, which gives them sinc tails across the whole
+  image (~4% of the low-pass at j = J-1), so outputs through scale J-1 differ from the unchunked
+  transform by ~2e-4 of their channel's maximum (J=3; a logged warning says so). Within the
+  halo of the outer edges, results differ by up to ~10%.
 
 `nan_policy`: "propagate" (default: a NaN spreads through the FFTs to its whole signal),
 "raise" (a ValueError from the task that meets one), or a number that replaces NaN and inf
@@ -133,6 +135,11 @@ def _scattering(cls_name, x, axes, kwargs, chunking, nan_policy, backend):
     if chunking == "halo" and any(chunked):
         if frontend.core.output_grid is None:
             raise ValueError("chunking='halo' needs outputs with positions (not T='global' or T=0)")
+        if ndim == 2 and frontend.core.filter_levels == "kymatio":
+            logger.warning("scatflow: chunking='halo' with Kymatio's 2D filter levels matches the "
+                           "whole-image transform to ~1e-4 of each channel's maximum, not exactly "
+                           "(their band cut gives them tails across the image); "
+                           "filter_levels='local' makes the chunks exact.")
         return _halo(cls_name, x, kwargs, frontend, dtype, nan_policy, backend)
     if any(chunked):
         rechunked = x.rechunk({x.ndim - ndim + i: -1 for i in range(ndim)})

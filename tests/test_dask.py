@@ -78,13 +78,17 @@ def test_halo_1d_equals_the_unchunked_transform():
     assert (np.abs(out - reference) / scale).max() < 1e-12
 
 
-def test_halo_2d_agrees_to_kymatios_filter_tails():
-    """Kymatio's 2D low-resolution filters are spectrally truncated (sinc tails ~1/distance): the
-    chunked result agrees with the unchunked one to ~2e-4 at J=3 inside the edge band, not 1e-12."""
+def _halo_2d_error(filter_levels, caplog):
+    """Per-channel error of the 2D halo result against the unchunked transform, at the output
+    samples farther than the halo from the outer edges; and the frontend."""
     x = np.random.default_rng(3).standard_normal((2, 192, 224))
-    S = sd.describe("Scattering2D", (192, 224), J=3, L=4)
+    S = sd.describe("Scattering2D", (192, 224), J=3, L=4, filter_levels=filter_levels)
     reference = S(x)
-    out = sd.scattering2d(da.from_array(x, chunks=(1, 64, 64)), J=3, L=4, chunking="halo").compute()
+    with caplog.at_level(logging.WARNING, logger="scatflow"):
+        y = sd.scattering2d(da.from_array(x, chunks=(1, 64, 64)), J=3, L=4, chunking="halo",
+                            filter_levels=filter_levels)
+    assert len(y.chunks[-1]) > 1 and len(y.chunks[-2]) > 1  # chunked output
+    out = y.compute()
     halo = sd.halo_size(S)
     (oy, sy), (ox, sx) = S.core.output_grid
     py = oy + sy * np.arange(reference.shape[-2])
@@ -92,7 +96,23 @@ def test_halo_2d_agrees_to_kymatios_filter_tails():
     inner = np.ix_((py >= halo[0]) & (py < 192 - halo[0]), (px >= halo[1]) & (px < 224 - halo[1]))
     scale = np.abs(reference).max(axis=(0, 2, 3), keepdims=True)
     error = (np.abs(out - reference) / scale)[..., inner[0], inner[1]]
-    assert error.size and error.max() < 1e-3
+    assert error.size
+    return error, S
+
+
+def test_halo_2d_with_local_filter_levels_equals_the_unchunked_transform(caplog):
+    error, _ = _halo_2d_error("local", caplog)
+    assert error.max() < 1e-10
+    assert "filter_levels" not in caplog.text
+
+
+def test_halo_2d_agrees_to_kymatios_filter_tails(caplog):
+    """Kymatio's 2D low-resolution filters are spectrally truncated (sinc tails ~1/distance): the
+    chunked result agrees with the unchunked one to ~2e-4 at J=3 inside the edge band, not 1e-12,
+    and a warning says so."""
+    error, S = _halo_2d_error("kymatio", caplog)
+    assert error.max() < 1e-3
+    assert "filter_levels='local'" in caplog.text
     order0_and_fine = [i for i, p in enumerate(S.core.paths) if max(p.fields["j"], default=0) < 2]
     assert error[:, order0_and_fine].max() < 1e-5  # only the paths through j = J-1 have the tails
 

@@ -155,6 +155,7 @@ def test_wrong_input_shape():
     (dict(max_order=3), ValueError, "max_order"),
     (dict(max_order=0), ValueError, "max_order"),
     (dict(pre_pad="yes"), TypeError, "pre_pad"),
+    (dict(filter_levels="cropped"), ValueError, "filter_levels"),
     (dict(out_type="tensor"), ValueError, "out_type"),
     (dict(backend="jax"), ValueError, "backend"),
     (dict(backend=object()), ValueError, "backend"),
@@ -183,7 +184,7 @@ def test_kymatio_filter_attributes():
 def test_repr_shows_the_constructor_arguments():
     text = repr(Scattering2D(J=2, shape=(16, 16), L=4, out_type="list"))
     assert text == ("Scattering2D(J=2, shape=(16, 16), L=4, max_order=2, pre_pad=False, "
-                    "backend=None, out_type='list')")
+                    "backend=None, out_type='list', filter_levels='kymatio')")
 
 
 def test_J0_is_the_full_resolution_lowpass():
@@ -192,3 +193,24 @@ def test_J0_is_the_full_resolution_lowpass():
     out = S(np.full((2, 5, 6), 3.0))
     assert out.shape == (2, 1, 5, 6)
     np.testing.assert_allclose(out, 3.0 * S.phi["levels"][0][0, 0], rtol=1e-12)  # the DC gain
+
+
+def test_local_filter_levels_are_the_filters_sampled_in_space():
+    phi, psi = filter_bank_2d(48, 64, 4, 4, "local")
+    for r in (1, 2):
+        k = 2**r
+        np.testing.assert_allclose(np.fft.ifft2(psi[3][r]), k * k * np.fft.ifft2(psi[3][0])[:, ::k, ::k],
+                                   atol=1e-15)
+        np.testing.assert_allclose(np.fft.ifft2(phi[r]), k * k * np.fft.ifft2(phi[0])[::k, ::k], atol=1e-15)
+    kymatio_phi, _ = filter_bank_2d(48, 64, 4, 4)
+    np.testing.assert_array_equal(phi[0], kymatio_phi[0])  # full resolution: no difference
+
+
+def test_local_filter_levels_stay_close_to_kymatios():
+    """Summing the aliases instead of cutting the band changes coefficients by a few 1e-3 of a
+    channel's maximum (measured 3.7e-3 on a 256x256 photograph, J=3)."""
+    rng = np.random.default_rng(4)
+    x = np.cumsum(np.cumsum(rng.standard_normal((2, 64, 64)), axis=1), axis=2)  # smooth field
+    kymatio = Scattering2D(J=3, shape=(64, 64), L=4)(x)
+    local = Scattering2D(J=3, shape=(64, 64), L=4, filter_levels="local")(x)
+    assert 1e-5 < worst_channel_error(local, kymatio, channel_axis=1) < 2e-2

@@ -21,8 +21,9 @@ def padded_size(n, J):
 class Scattering2DCore:
     ndim = 2
 
-    def __init__(self, J, shape, L=8, max_order=2, pre_pad=False):
+    def __init__(self, J, shape, L=8, max_order=2, pre_pad=False, filter_levels="kymatio"):
         self.J, self.shape, self.L, self.max_order, self.pre_pad = J, tuple(shape), L, max_order, pre_pad
+        self.filter_levels = filter_levels
         M, N = self.shape
         self.padded_shape = (padded_size(M, J), padded_size(N, J))
         self.pads = tuple(((p - n) // 2, (p - n + 1) // 2) for p, n in zip(self.padded_shape, self.shape))
@@ -50,7 +51,7 @@ class Scattering2DCore:
                         yield Path(2, (j1, t1, j2, t2), {"j": (j1, j2), "theta": (t1, t2)})
 
     def filters(self):
-        return filter_bank_2d(*self.padded_shape, self.J, self.L)
+        return filter_bank_2d(*self.padded_shape, self.J, self.L, self.filter_levels)
 
     def __call__(self, x, backend, filters):
         phi, psi = filters

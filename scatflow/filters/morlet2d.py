@@ -3,7 +3,8 @@
 The filters are built in space on the padded grid as a sum of 5x5 periodic replicas of an
 anisotropic Gabor function, then moved to Fourier (real part of the FFT). Replicas whose
 Gaussian envelope stays below 1e-22 of its peak everywhere are skipped: they add nothing in
-float64. Lower-resolution copies ("levels") keep the low-frequency corners of the spectrum.
+float64. Lower-resolution copies ("levels") keep the low-frequency corners of the spectrum
+(`filter_levels="kymatio"`, Kymatio's and ScatNet's) or sum all its aliases (`"local"`).
 """
 
 from functools import lru_cache
@@ -68,13 +69,23 @@ def morlet_2d(M, N, sigma, theta, xi, slant):
     return gabor - (gabor.sum() / envelope.sum()) * envelope
 
 
-def periodize_filter(filter_f, res):
-    """Fourier filter at resolution 2^-res: the four low-frequency corners of the spectrum,
-    what remains after zeroing the central band and summing the 2^res x 2^res aliases."""
+FILTER_LEVELS = ("kymatio", "local")
+
+
+def periodize_filter(filter_f, res, filter_levels="kymatio"):
+    """Fourier filter at resolution 2^-res, the sum of its 2^res x 2^res aliases.
+
+    "kymatio": the central band is zeroed first, leaving the four low-frequency corners (Kymatio,
+    ScatNet). The cut makes the spatial filter band-limited, so it is not compactly supported:
+    sinc tails, up to ~4% of the low-pass at j = J-1, reach across the whole padded image.
+    "local": all aliases summed, which is exactly the spatial filter sampled every 2^res pixels
+    (times 4^res): as local as the filter itself, so chunk-wise results equal whole-image ones."""
     if res == 0:
         return filter_f
     M, N = filter_f.shape
     k = 2**res
+    if filter_levels == "local":
+        return filter_f.reshape(k, M // k, k, N // k).sum(axis=(0, 2))
     mask_rows = np.ones(M)
     mask_rows[M // (2 * k): M // (2 * k) + int(M * (1 - 1 / k))] = 0
     mask_cols = np.ones(N)
@@ -84,24 +95,25 @@ def periodize_filter(filter_f, res):
 
 
 @lru_cache(maxsize=16)
-def filter_bank_2d(M_padded, N_padded, J, L):
-    """Fourier-domain 2D filters on the padded grid.
+def filter_bank_2d(M_padded, N_padded, J, L, filter_levels="kymatio"):
+    """Fourier-domain 2D filters on the padded grid (`filter_levels`: see `periodize_filter`).
 
     Returns (phi, psi): `phi[r]` is the low-pass at resolution 2^-r for r = 0..max(J-1, 0)
     (J = 0: the full-resolution low-pass alone, no decimation); `psi[j][r]`
     is an (L, M_padded / 2^r, N_padded / 2^r) stack of the L wavelets of scale j, for the
     resolutions the algorithm uses (r = 0 and r < j). Arrays are float64 and read-only.
     """
-    psi = tuple(_wavelet_levels(M_padded, N_padded, J, L, j) for j in range(J))
+    psi = tuple(_wavelet_levels(M_padded, N_padded, J, L, j, filter_levels) for j in range(J))
     phi_full = np.real(scipy.fft.fft2(gabor_2d(M_padded, N_padded, 0.8 * 2 ** (J - 1), 0, 0)[0]))
-    phi = tuple(read_only(periodize_filter(phi_full, r)) for r in range(max(J, 1)))
+    phi = tuple(read_only(periodize_filter(phi_full, r, filter_levels)) for r in range(max(J, 1)))
     return phi, psi
 
 
-def _wavelet_levels(M, N, J, L, j):
+def _wavelet_levels(M, N, J, L, j, filter_levels):
     """{r: (L, M / 2^r, N / 2^r)} for the L wavelets of scale j (one scale at a time, so that
     the complex spatial filters of the whole bank never sit in memory together)."""
     spatial = np.stack([morlet_2d(M, N, 0.8 * 2**j, wavelet_angle(theta, L), 3.0 / 4.0 * np.pi / 2**j,
                                   4.0 / L) for theta in range(L)])
     full = np.real(scipy.fft.fft2(spatial))
-    return {r: read_only(np.stack([periodize_filter(f, r) for f in full])) for r in sorted({0, *range(j)})}
+    return {r: read_only(np.stack([periodize_filter(f, r, filter_levels) for f in full]))
+            for r in sorted({0, *range(j)})}

@@ -26,7 +26,7 @@ import numpy as np
 from .base import check_int, compute_dtype
 from .harmonic3d import HarmonicScattering3DBase, check_parameters
 from .scattering1d import COMPAT, Scattering1DBase, _check_Q
-from .scattering2d import Scattering2DBase
+from .scattering2d import Scattering2DBase, check_filter_levels
 
 SUPPORTED_BACKENDS = ("tensorflow", "torch")
 
@@ -232,16 +232,18 @@ class Scattering2D(ScatteringLayer):
 
     transform = _Scattering2DTransform
     signal_ndim = 2
-    parameter_names = ("J", "L", "max_order", "pre_pad")
+    parameter_names = ("J", "L", "max_order", "pre_pad", "filter_levels")
 
-    def __init__(self, J, L=8, max_order=2, pre_pad=False, **kwargs):
+    def __init__(self, J, L=8, max_order=2, pre_pad=False, filter_levels="kymatio", **kwargs):
         check_int("J", J, minimum=0)
         check_int("L", L, minimum=1)
         check_int("max_order", max_order, minimum=1, maximum=2)
         if not isinstance(pre_pad, bool):
             raise TypeError(f"pre_pad must be True or False; got {pre_pad!r}")
+        check_filter_levels(filter_levels)
         super().__init__(**kwargs)
         self.J, self.L, self.max_order, self.pre_pad = J, L, max_order, pre_pad
+        self.filter_levels = filter_levels
 
     def _shape_argument(self, signal_shape):
         """With `pre_pad=True` the inputs are already padded (Kymatio's `(M_padded, N_padded)`,

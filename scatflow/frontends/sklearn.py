@@ -196,13 +196,15 @@ class Scattering2D(_ScatteringTransformer):
 
     _position_names = ("y", "x")
 
-    def __init__(self, J, shape, L=8, max_order=2, pre_pad=False, backend=None):
+    def __init__(self, J, shape, L=8, max_order=2, pre_pad=False, backend=None, *,
+                 filter_levels="kymatio"):
         self.J = J
         self.shape = shape
         self.L = L
         self.max_order = max_order
         self.pre_pad = pre_pad
         self.backend = backend
+        self.filter_levels = filter_levels
 
     def _path_name(self, path):
         f = path.fields
