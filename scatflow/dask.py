@@ -211,11 +211,11 @@ def halo_size(frontend, epsilon=HALO_EPSILON):
     the supports (where the spatial filter exceeds `epsilon` times its peak) of the low-pass and
     of the widest wavelet of each order, added up (S2 = ||x * psi1| * psi2| * phi)."""
     core = frontend.core
-    bank = core.filters()
     if core.ndim == 1:
+        bank = core.filters()
         widest = [bank["phi"][0], bank["psi1"]] + ([bank["psi2"][0]] if "psi2" in bank else [])
     else:
-        phi, psi = bank
+        phi, psi = core.fourier_filters()
         widest = [phi[0]] + [psi[-1][0]] * core.max_order if psi else [phi[0]]
     total = np.zeros(core.ndim, dtype=int)
     for filters in widest:

@@ -1,7 +1,7 @@
 """TensorFlow backend: tf.signal FFTs on complex tensors, eager or inside tf.function.
 
 TensorFlow multiplies only tensors of one dtype, so filters are kept complex here (real filters
-get a zero imaginary part). In graph mode the batch size may be unknown: `reshape` accepts one
+get a zero imaginary part; `matmul` takes a real-valued filter matrix by its real part). In graph mode the batch size may be unknown: `reshape` accepts one
 None (the batch) in a shape. `tf.abs` has gradient 0 at 0 for complex input; `sqrt` and fractional
 `power` are written to have gradient 0 at 0 too.
 """
@@ -89,6 +89,24 @@ class TensorFlowBackend(Backend):
 
     def sum(self, x, axes):
         return tf.reduce_sum(x, axis=axes)
+
+    def matmul(self, a, b):
+        """Matrix product over the trailing two axes, broadcasting the leading ones. Filters
+        are complex here: a real-valued filter matrix meeting a real tensor is used by its real
+        part."""
+        if a.dtype.is_complex and not b.dtype.is_complex:
+            a = tf.math.real(a)
+        if b.dtype.is_complex and not a.dtype.is_complex:
+            b = tf.math.real(b)
+        if a.shape.rank <= 3 and b.shape.rank <= 3:
+            return tf.linalg.matmul(a, b)
+        # TF 2.21's oneDNN kernel crashes broadcasting a matrix against a rank >= 4 tensor:
+        # the stacked operand is flattened to rank 3 and back
+        stacked = a if a.shape.rank > 2 else b
+        lead = tf.shape(stacked)[:-2]
+        flat = tf.reshape(stacked, tf.concat([[-1], tf.shape(stacked)[-2:]], 0))
+        product = tf.linalg.matmul(flat, b) if stacked is a else tf.linalg.matmul(a, flat)
+        return tf.reshape(product, tf.concat([lead, tf.shape(product)[-2:]], 0))
 
 
 backend = TensorFlowBackend()

@@ -104,6 +104,9 @@ class TorchBackend(Backend):
     def take(self, x, indices, axis):
         return torch.index_select(x, axis, torch.as_tensor(indices, device=x.device))
 
+    def matmul(self, a, b):
+        return torch.matmul(a, b)
+
     def sum(self, x, axes):
         return x.sum(dim=axes)
 

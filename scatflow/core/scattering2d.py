@@ -2,10 +2,12 @@
 
 Filters of one scale are applied together: one broadcast product, one periodization and one
 inverse FFT for all L orientations (and, at second order, for all L x L orientation pairs of
-a scale pair), so the Python loop runs over scales only.
+a scale pair), so the Python loop runs over scales only. The low-pass is separable and applied
+in space as two small matrix products (`lowpass_matrices_2d`), so the second-order moduli are
+never transformed back to Fourier.
 """
 
-from ..filters.morlet2d import filter_bank_2d
+from ..filters.morlet2d import filter_bank_2d, lowpass_matrices_2d
 from . import planning_batch
 from .paths import Path
 
@@ -50,43 +52,50 @@ class Scattering2DCore:
                     for t2 in range(L):
                         yield Path(2, (j1, t1, j2, t2), {"j": (j1, j2), "theta": (t1, t2)})
 
-    def filters(self):
+    def fourier_filters(self):
+        """Kymatio's Fourier-domain bank: (phi levels, psi levels), see `filter_bank_2d`."""
         return filter_bank_2d(*self.padded_shape, self.J, self.L, self.filter_levels)
 
+    def filters(self):
+        """What the forward uses: the wavelets in Fourier and the low-pass as matrices."""
+        return {"psi": self.fourier_filters()[1],
+                "lowpass": lowpass_matrices_2d(*self.padded_shape, self.J, self.filter_levels)}
+
     def __call__(self, x, backend, filters):
-        phi, psi = filters
+        psi, lowpass_matrices = filters["psi"], filters["lowpass"]
         J, L = self.J, self.L
         out = [None] * len(self.paths)
 
-        def lowpass(U_hat, res):
-            """Average with phi at resolution 2^-res, decimate to 2^-J, crop the border."""
-            Y = backend.multiply_periodize(U_hat, phi[res], 2 ** (J - res), 2)
-            m, n = Y.shape[-2:]
-            S = backend.irfft(Y[..., : n // 2 + 1], (m, n))
-            return S[..., 1:-1, 1:-1]
+        def lowpass(U, res):
+            """Average the real image U (resolution 2^-res) with phi, decimate to 2^-J, crop
+            the border."""
+            rows, cols = lowpass_matrices[res]
+            return backend.matmul(rows, backend.matmul(U, cols))
 
-        def wavelet_modulus_fft(U_hat, wavelets, factor):
-            """|U * psi| decimated by `factor`, returned in Fourier for the next stage."""
-            U = backend.modulus(backend.ifft(backend.multiply_periodize(U_hat, wavelets, factor, 2), 2,
-                                             overwrite=True))
-            return backend.fft(U, 2)
+        def wavelet_modulus(U_hat, wavelets, factor):
+            """|U * psi|, decimated by `factor`, in space."""
+            return backend.modulus(backend.ifft(backend.multiply_periodize(U_hat, wavelets, factor, 2), 2,
+                                                overwrite=True))
 
         U0 = x if self.pre_pad else backend.pad_reflect(x, self.pads)
+        out[0] = lowpass(U0, 0)
+        if J == 0:
+            return out
         X = backend.fft(U0, 2)
-        out[0] = lowpass(X, 0)
         X = backend.reshape(X, (X.shape[0], 1) + tuple(X.shape[1:]))
         for j1 in range(J):
             for angles in _angle_groups(planning_batch(x), L, L if self.max_order > 1 else 1, X.shape[-2:], j1):
-                U1_hat = wavelet_modulus_fft(X, psi[j1][0][angles], 2**j1)  # (B, a, m, n)
-                S1 = lowpass(U1_hat, j1)
+                U1 = wavelet_modulus(X, psi[j1][0][angles], 2**j1)  # (B, a, m, n)
+                S1 = lowpass(U1, j1)
                 for a, t1 in enumerate(range(angles.start, angles.stop)):
                     out[self._index[(j1, t1)]] = S1[:, a]
-                if self.max_order < 2:
+                if self.max_order < 2 or j1 == J - 1:
                     continue
+                U1_hat = backend.fft(U1, 2)
                 U1_hat = backend.reshape(U1_hat, tuple(U1_hat.shape[:2]) + (1,) + tuple(U1_hat.shape[2:]))
                 for j2 in range(j1 + 1, J):
-                    U2_hat = wavelet_modulus_fft(U1_hat, psi[j2][j1], 2 ** (j2 - j1))  # (B, a, L, ...)
-                    S2 = lowpass(U2_hat, j2)
+                    U2 = wavelet_modulus(U1_hat, psi[j2][j1], 2 ** (j2 - j1))  # (B, a, L, ...)
+                    S2 = lowpass(U2, j2)
                     for a, t1 in enumerate(range(angles.start, angles.stop)):
                         for t2 in range(L):
                             out[self._index[(j1, t1, j2, t2)]] = S2[:, a, t2]

@@ -104,9 +104,44 @@ def filter_bank_2d(M_padded, N_padded, J, L, filter_levels="kymatio"):
     resolutions the algorithm uses (r = 0 and r < j). Arrays are float64 and read-only.
     """
     psi = tuple(_wavelet_levels(M_padded, N_padded, J, L, j, filter_levels) for j in range(J))
+    return lowpass_levels_2d(M_padded, N_padded, J, filter_levels), psi
+
+
+@lru_cache(maxsize=16)
+def lowpass_levels_2d(M_padded, N_padded, J, filter_levels="kymatio"):
+    """`phi[r]`, the Fourier low-pass at resolution 2^-r for r = 0..max(J-1, 0)."""
     phi_full = np.real(scipy.fft.fft2(gabor_2d(M_padded, N_padded, 0.8 * 2 ** (J - 1), 0, 0)[0]))
-    phi = tuple(read_only(periodize_filter(phi_full, r, filter_levels)) for r in range(max(J, 1)))
-    return phi, psi
+    return tuple(read_only(periodize_filter(phi_full, r, filter_levels)) for r in range(max(J, 1)))
+
+
+@lru_cache(maxsize=16)
+def lowpass_matrices_2d(M_padded, N_padded, J, filter_levels="kymatio"):
+    """The low-pass step of the 2D scattering as matrices: for each resolution r, `(rows, cols)`
+    such that averaging an image U at resolution 2^-r with `phi[r]`, decimating to 2^-J and
+    dropping the outermost output sample on each side equals `rows @ U @ cols`.
+
+    phi is separable (an isotropic Gaussian on a rectangular grid, band cuts per axis), so its
+    spatial kernel is the outer product of two periodic 1D kernels and the step is two small
+    matrix products: far cheaper than the FFT of U it replaces."""
+    matrices = []
+    for r, phi in enumerate(lowpass_levels_2d(M_padded, N_padded, J, filter_levels)):
+        along_rows, along_cols = phi[:, 0], phi[0, :] / phi[0, 0]
+        if np.abs(np.outer(along_rows, along_cols) - phi).max() > 1e-12 * np.abs(phi).max():
+            raise RuntimeError("the 2D low-pass is not separable: lowpass_matrices_2d does not apply")
+        step = 2 ** (J - r)
+        rows = _decimated_circulant(along_rows, step)
+        cols = _decimated_circulant(along_cols, step).T
+        matrices.append((read_only(rows), read_only(np.ascontiguousarray(cols))))
+    return tuple(matrices)
+
+
+def _decimated_circulant(fourier, step):
+    """Rows t = 1 .. n / step - 2 of (periodic convolution with the kernel whose DFT is `fourier`,
+    then keep every `step`-th sample)."""
+    n = fourier.shape[0]
+    kernel = np.real(np.fft.ifft(fourier))
+    kept = step * np.arange(1, n // step - 1)
+    return kernel[(kept[:, None] - np.arange(n)[None, :]) % n]
 
 
 def _wavelet_levels(M, N, J, L, j, filter_levels):

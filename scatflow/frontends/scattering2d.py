@@ -42,13 +42,13 @@ class Scattering2DBase(ScatteringBase):
     def phi(self):
         """Kymatio's low-pass dict: `levels` (the Fourier filter at resolutions 2^-r, r = 0..J-1,
         on the padded grid) and `j`."""
-        return {"levels": list(self.core.filters()[0]), "j": self.core.J}
+        return {"levels": list(self.core.fourier_filters()[0]), "j": self.core.J}
 
     @property
     def psi(self):
         """Kymatio's wavelet list, one dict per (j, theta) in path order: `levels` (the
         resolutions the algorithm uses: 2^0 and 2^-r for r < j), `j`, `theta`."""
-        _, psi = self.core.filters()
+        _, psi = self.core.fourier_filters()
         return [{"levels": [levels[r][theta] for r in sorted(levels)], "j": j, "theta": theta}
                 for j, levels in enumerate(psi) for theta in range(self.core.L)]
 
