@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from reference import fixture_files, load_fixture, scatflow_kwargs, worst_channel_error
-from scatflow.filters.morlet2d import filter_bank_2d
+from scatflow.backends.numpy import backend as numpy_backend
+from scatflow.filters.morlet2d import filter_bank_2d, lowpass_levels_2d, lowpass_matrices_2d
 from scatflow.numpy import Scattering2D
 
 FIXTURES_2D = fixture_files("0.3.0", "2d")
@@ -214,3 +215,31 @@ def test_local_filter_levels_stay_close_to_kymatios():
     kymatio = Scattering2D(J=3, shape=(64, 64), L=4)(x)
     local = Scattering2D(J=3, shape=(64, 64), L=4, filter_levels="local")(x)
     assert 1e-5 < worst_channel_error(local, kymatio, channel_axis=1) < 2e-2
+
+
+@pytest.mark.parametrize("filter_levels", ["kymatio", "local"])
+@pytest.mark.parametrize("M, N, J", [(48, 64, 2), (40, 48, 3), (5, 6, 0)])
+def test_lowpass_matrices_equal_the_fourier_lowpass(M, N, J, filter_levels):
+    """rows @ U @ cols == average with phi in Fourier, decimate to 2^-J, crop one sample."""
+    phi = lowpass_levels_2d(M, N, J, filter_levels)
+    for r, (rows, cols) in enumerate(lowpass_matrices_2d(M, N, J, filter_levels)):
+        U = np.random.default_rng(r).standard_normal((3, M // 2**r, N // 2**r))
+        Y = numpy_backend.multiply_periodize(np.fft.fft2(U), phi[r], 2 ** (J - r), 2)
+        m, n = Y.shape[-2:]
+        fourier = np.fft.irfft2(Y[..., : n // 2 + 1], (m, n))[..., 1:-1, 1:-1]
+        np.testing.assert_allclose(rows @ U @ cols, fourier, atol=1e-14 * np.abs(fourier).max())
+
+
+@pytest.mark.parametrize("x_shape, filters_shape", [((5, 1, 16, 24), (3, 16, 24)),
+                                                     ((2, 3, 1, 16, 24), (4, 16, 24))])
+def test_numpy_multiply_periodize_in_slabs_equals_the_generic_one(x_shape, filters_shape, monkeypatch):
+    import scatflow.backends.numpy as numpy_module
+    from scatflow.backends.base import Backend
+
+    monkeypatch.setattr(numpy_module, "SLAB_BYTES", 3000)  # several slabs, a short last one
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(x_shape) + 1j * rng.standard_normal(x_shape)
+    filters = rng.standard_normal(filters_shape)
+    for factor in (2, 4):
+        slabs = numpy_backend.multiply_periodize(x, filters, factor, 2)
+        np.testing.assert_array_equal(slabs, Backend.multiply_periodize(numpy_backend, x, filters, factor, 2))
