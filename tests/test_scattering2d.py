@@ -232,14 +232,23 @@ def test_lowpass_matrices_equal_the_fourier_lowpass(M, N, J, filter_levels):
 
 @pytest.mark.parametrize("x_shape, filters_shape", [((5, 1, 16, 24), (3, 16, 24)),
                                                      ((2, 3, 1, 16, 24), (4, 16, 24))])
-def test_numpy_multiply_periodize_in_slabs_equals_the_generic_one(x_shape, filters_shape, monkeypatch):
-    import scatflow.backends.numpy as numpy_module
-    from scatflow.backends.base import Backend
+@pytest.mark.parametrize("library", ["numpy", "torch"])
+def test_multiply_periodize_in_slabs_equals_the_generic_one(x_shape, filters_shape, library, monkeypatch):
+    import scatflow.backends.base as base_module
+    from scatflow.backends import get_backend
 
-    monkeypatch.setattr(numpy_module, "SLAB_BYTES", 3000)  # several slabs, a short last one
+    monkeypatch.setattr(base_module, "SLAB_BYTES", 3000)  # several slabs, a short last one
+    backend = get_backend(library)
     rng = np.random.default_rng(5)
-    x = rng.standard_normal(x_shape) + 1j * rng.standard_normal(x_shape)
-    filters = rng.standard_normal(filters_shape)
+    x = backend.asarray(rng.standard_normal(x_shape) + 1j * rng.standard_normal(x_shape))
+    filters = backend.asarray(rng.standard_normal(filters_shape))
+    assert backend.writes_in_place(x, filters)
     for factor in (2, 4):
-        slabs = numpy_backend.multiply_periodize(x, filters, factor, 2)
-        np.testing.assert_array_equal(slabs, Backend.multiply_periodize(numpy_backend, x, filters, factor, 2))
+        slabs = backend.multiply_periodize(x, filters, factor, 2)
+        monkeypatch.setattr(type(backend), "writes_in_place", lambda self, x, filters: False)
+        generic = backend.multiply_periodize(x, filters, factor, 2)
+        monkeypatch.undo()
+        monkeypatch.setattr(base_module, "SLAB_BYTES", 3000)
+        np.testing.assert_array_equal(np.asarray(slabs), np.asarray(generic))
+    if library == "torch":  # autograd needs the generic, out-of-place products
+        assert not backend.writes_in_place(x.clone().requires_grad_(), filters)

