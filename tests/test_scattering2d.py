@@ -252,3 +252,20 @@ def test_multiply_periodize_in_slabs_equals_the_generic_one(x_shape, filters_sha
         np.testing.assert_array_equal(np.asarray(slabs), np.asarray(generic))
     if library == "torch":  # autograd needs the generic, out-of-place products
         assert not backend.writes_in_place(x.clone().requires_grad_(), filters)
+
+
+def test_blas_is_single_threaded_while_the_batch_is_split(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from scatflow.backends.numpy import NumpyBackend
+
+    seen = []
+    matmul = NumpyBackend.matmul
+
+    def recording_matmul(self, a, b):
+        seen.append({i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"})
+        return matmul(self, a, b)
+
+    monkeypatch.setattr(NumpyBackend, "matmul", recording_matmul)
+    S = Scattering2D(J=2, shape=(32, 32), L=2, backend=NumpyBackend(threads=2))
+    S(np.random.default_rng(0).standard_normal((4, 32, 32)))
+    assert seen and all(threads == {1} for threads in seen)

@@ -39,8 +39,14 @@ class Backend:
             return fn(self, x)
         bounds = [batch * i // parts for i in range(parts + 1)]
         pool, worker = self._thread_pool()
-        results = list(pool.map(lambda a, b: fn(worker, x[a:b]), bounds[:-1], bounds[1:]))
+        with self.threads_split():
+            results = list(pool.map(lambda a, b: fn(worker, x[a:b]), bounds[:-1], bounds[1:]))
         return [self.concatenate(arrays, axis=0) for arrays in zip(*results)]
+
+    def threads_split(self):
+        """A context around the threads of `map_batches` (e.g. keeping libraries that have
+        their own thread pools single-threaded while they run)."""
+        return contextlib.nullcontext()
 
     def splits_batches(self, x):
         """Whether `map_batches` may split `x` over threads (CPU arrays)."""

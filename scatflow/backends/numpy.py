@@ -9,6 +9,8 @@ CPU parallelism: `map_batches` (see `base.Backend`) runs the core on slices of t
 of one uses the threads inside its FFTs instead.
 """
 
+import functools
+
 import numpy
 import scipy.fft
 
@@ -29,6 +31,12 @@ class NumpyBackend(Backend):
     def worker_backend(self):
         """Batch slices run in parallel threads, each with single-threaded FFTs."""
         return type(self)(self.xp, self._fft, threads=1)
+
+    def threads_split(self):
+        """BLAS (the 2D low-pass products) single-threaded while the batch is split over
+        threads: each thread starting BLAS's own threads would oversubscribe the cores.
+        The limit is process-wide for that time (threadpoolctl)."""
+        return _blas_controller().limit(limits=1, user_api="blas")
 
     # -- conversion ----------------------------------------------------------------------------
     def is_array(self, x):
@@ -116,6 +124,14 @@ class NumpyBackend(Backend):
     def matmul(self, a, b):
         """Matrix product over the trailing two axes, broadcasting the leading ones."""
         return self.xp.matmul(a, b)
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_controller():
+    """threadpoolctl's view of the loaded BLAS libraries (found once: a few ms)."""
+    import threadpoolctl
+
+    return threadpoolctl.ThreadpoolController()
 
 
 backend = NumpyBackend()
