@@ -349,3 +349,15 @@ def test_import_and_eager_use_leave_torch_dynamo_unloaded():
             "print('torch._dynamo' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_modulus_takes_numpy_outside_autograd_and_the_norm_inside():
+    from scatflow.backends.torch import backend
+
+    x = torch.randn(3, 5, dtype=torch.complex128)
+    plain = backend.modulus(x)
+    np.testing.assert_allclose(plain.numpy(), np.abs(x.numpy()), rtol=1e-15)
+    assert plain.grad_fn is None
+    tracked = backend.modulus(x.clone().requires_grad_())
+    assert tracked.grad_fn is not None
+    np.testing.assert_allclose(tracked.detach().numpy(), plain.numpy(), rtol=1e-15)
