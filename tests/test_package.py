@@ -14,7 +14,7 @@ from scatflow.backends import get_backend
 def test_import_scatflow_imports_no_framework():
     code = ("import sys, scatflow, scatflow.numpy; "
             "print(' '.join(m for m in ('torch', 'tensorflow', 'keras', 'cupy', 'sklearn', "
-            "'matplotlib', 'jax') if m in sys.modules))")
+            "'matplotlib', 'jax', 'xarray', 'pandas', 'dask') if m in sys.modules))")
     heavy = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert heavy.stdout.strip() == ""
 
