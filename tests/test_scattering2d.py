@@ -269,3 +269,20 @@ def test_blas_is_single_threaded_while_the_batch_is_split(monkeypatch):
     S = Scattering2D(J=2, shape=(32, 32), L=2, backend=NumpyBackend(threads=2))
     S(np.random.default_rng(0).standard_normal((4, 32, 32)))
     assert seen and all(threads == {1} for threads in seen)
+
+
+@pytest.mark.parametrize("library", ["numpy", "torch"])
+@pytest.mark.parametrize("factor", [2, 4, 8])
+def test_multiply_periodize_is_the_mean_of_the_product_blocks(library, factor):
+    """Decimation in space = the mean over the factor x factor blocks of the spectrum (the block
+    loop up to factor 4, one reduction per block axis beyond)."""
+    from scatflow.backends import get_backend
+
+    backend = get_backend(library)
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 3, 1, 16, 24)) + 1j * rng.standard_normal((2, 3, 1, 16, 24))
+    filters = rng.standard_normal((4, 16, 24))
+    product = x * filters
+    expected = product.reshape(2, 3, 4, factor, 16 // factor, factor, 24 // factor).mean(axis=(3, 5))
+    out = backend.multiply_periodize(backend.asarray(x), backend.asarray(filters), factor, 2)
+    np.testing.assert_allclose(np.asarray(out), expected, rtol=1e-13, atol=1e-13)
