@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --constraint constraints.txt
 
-.PHONY: demo test clean
+.PHONY: demo test clean bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,4 +25,22 @@ test: $(VENV)/.test-installed
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) demo-output
+	rm -rf $(VENV) $(BENCH_VENV) demo-output
+
+# `make bench` (BENCH_ARGS=--quick: the small rows, under 10 min): scatflow against Kymatio 0.3.0,
+# in a venv of its own since Kymatio 0.3.0 needs scipy<1.17. Writes benchmarks/results/bench*.
+BENCH_VENV := .venv-bench
+BENCH_PY := $(BENCH_VENV)/bin/python
+BENCH_ARGS ?=
+
+$(BENCH_PY):
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install --upgrade pip
+
+$(BENCH_VENV)/.installed: $(BENCH_PY) pyproject.toml constraints.txt
+	$(BENCH_PY) -m pip install --constraint constraints.txt \
+		-e ".[bench,torch]" "kymatio==0.3.0" "scipy<1.17"
+	touch $@
+
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_PY) benchmarks/bench.py $(BENCH_ARGS)

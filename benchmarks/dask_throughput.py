@@ -11,13 +11,15 @@ Throughput: MB/s of float32 input (MB = 1e6 bytes), median of `--repeats` runs a
   (aligned chunks, uncompressed): the whole chunk-wise pipeline, I/O included;
 * the in-memory row runs `scatflow.numpy.Scattering2D` (its default backend: 2 threads here) on
   the same data held as one NumPy array, `--batch` images per call, output into memory.
+
+`accessor_throughput` (the same on the `ds.scat` accessor, 1 and 2 worker processes against in
+memory) makes the Dask rows of `make bench` (bench.py).
 """
 
 import argparse
 import importlib.util
 import os
 import pickle
-import platform
 import shutil
 import statistics
 import sys
@@ -29,11 +31,13 @@ import cloudpickle
 import dask
 import dask.array as da
 import numpy as np
+import xarray as xr
 import zarr
 
-import scatflow
+import scatflow  # noqa: F401  (registers the `scat` accessor)
 import scatflow.dask as sd
 import scatflow.numpy as snp
+from environment import describe
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,20 +53,7 @@ def cluster_tests():
 
 
 def machine():
-    import distributed
-    import psutil
-    import scipy
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return (f"{os.cpu_count()} cores ({cpu}), {psutil.virtual_memory().total / 2**30:.0f} GiB; "
-            f"Python {platform.python_version()}, scatflow {scatflow.__version__}, numpy "
-            f"{np.__version__}, scipy {scipy.__version__}, dask {dask.__version__}, distributed "
-            f"{distributed.__version__}, zarr {zarr.__version__}")
+    return describe(["scatflow", "numpy", "scipy", "dask", "distributed", "zarr"])
 
 
 # -- graph ----------------------------------------------------------------------------------------
@@ -92,11 +83,20 @@ def graph_figures(tmp, shape=(1024, 512, 512), chunk=16, J=3, L=8):
 
 
 # -- throughput -----------------------------------------------------------------------------------
+def image_count(size_mb, image, chunk):
+    """Whole chunks of float32 `image`x`image` images nearest to `size_mb` MB."""
+    return max(chunk, round(size_mb * 1e6 / (4 * image * image) / chunk) * chunk)
+
+
+def random_images(n, image, chunk):
+    """`n` random float32 images `image`x`image` as a dask array, `chunk` images a chunk."""
+    return da.random.default_rng(0).random((n, image, image), chunks=(chunk, image, image),
+                                           dtype=np.float32)
+
+
 def write_input(path, n, image, chunk):
-    x = da.random.default_rng(0).random((n, image, image), chunks=(chunk, image, image),
-                                        dtype=np.float32)
     with dask.config.set(scheduler="threads"):
-        da.to_zarr(x, path, compressors=None, mode="w")
+        da.to_zarr(random_images(n, image, chunk), path, compressors=None, mode="w")
     return zarr.open_array(path, mode="r")
 
 
@@ -111,13 +111,29 @@ def dask_run(source, target, J, L, warm=False):
     return time.perf_counter() - start
 
 
-def timed(run, repeats):
+def in_memory_run(S, x, batch, warm=False):
+    """`S` over the images `x`, `batch` per call (warm: one call)."""
+    if warm:
+        S(x[:batch])
+        return 0.0
+    start = time.perf_counter()
+    for i in range(0, len(x), batch):
+        S(x[i:i + batch])
+    return time.perf_counter() - start
+
+
+def timed(run, repeats, long_repeats=None, long_s=10.0):
+    """The times of `repeats` calls of `run()` after one `run(warm=True)`; only `long_repeats`
+    calls where given and the first call took over `long_s`."""
     run(warm=True)
-    return [run() for _ in range(repeats)]
+    times = [run()]
+    if long_repeats is not None and times[0] > long_s:
+        repeats = long_repeats
+    return times + [run() for _ in range(repeats - 1)]
 
 
 def throughput(tmp, size_mb, image, chunk, batch, J, L, repeats, rows):
-    n = max(chunk, round(size_mb * 1e6 / (4 * image * image) / chunk) * chunk)
+    n = image_count(size_mb, image, chunk)
     source, target = os.path.join(tmp, "in.zarr"), os.path.join(tmp, "out.zarr")
     stored = write_input(source, n, image, chunk)
     nbytes = stored.nbytes
@@ -148,22 +164,72 @@ def throughput(tmp, size_mb, image, chunk, batch, J, L, repeats, rows):
     if "numpy" in rows:
         x = stored[:]  # the same data, in memory
         S = snp.Scattering2D(J=J, shape=(image, image), L=L)
-
-        def in_memory(warm=False):
-            if warm:
-                S(x[:batch])
-                return 0.0
-            start = time.perf_counter()
-            for i in range(0, len(x), batch):
-                S(x[i:i + batch])
-            return time.perf_counter() - start
-
-        times = timed(in_memory, repeats)
+        times = timed(lambda warm=False: in_memory_run(S, x, batch, warm), repeats)
         row(f"in memory: scatflow.numpy.Scattering2D, {S._backend_for(x).threads} threads, "
             f"{batch} images per call", times, None, "NumPy -> NumPy")
     return dict(n=n, image=image, chunk=chunk, nbytes=nbytes, rows=results, J=J, L=L,
                 out_shape=(n,) + tuple(snp.Scattering2D(J=J, shape=(image, image), L=L)
                                        .core.array_shape))
+
+
+# -- the scat accessor, zarr to zarr (benchmarks/bench.py) ----------------------------------------
+def write_dataset(path, n, image, chunk):
+    """`n` random float32 images as the variable `image` (time, y, x) of an uncompressed zarr
+    store, `chunk` images a chunk; opened back (dask-backed, chunks = the zarr chunks)."""
+    images = xr.Dataset({"image": (("time", "y", "x"), random_images(n, image, chunk))})
+    with dask.config.set(scheduler="threads"):
+        images.to_zarr(path, mode="w", encoding={"image": {"compressors": None}},
+                       consolidated=False)
+    return xr.open_zarr(path, consolidated=False)
+
+
+def accessor_run(ds, target, J, L, warm=False):
+    """`ds.scat.scattering2d` written to the zarr store `target` (uncompressed); the seconds of the
+    write, which reads, transforms and writes (warm: the first 4 chunks only)."""
+    if warm:  # worker imports, the filter bank built in each process
+        ds = ds.isel(time=slice(0, 4 * ds.chunks["time"][0]))
+    out = ds.scat.scattering2d(J=J, L=L)
+    shutil.rmtree(target, ignore_errors=True)
+    start = time.perf_counter()
+    out.to_zarr(target, encoding={"image": {"compressors": None}}, consolidated=False)
+    return time.perf_counter() - start
+
+
+def accessor_throughput(tmp, size_mb, image=256, chunk=16, batch=16, J=3, L=8,
+                        workers=(1, 2), repeats=5, long_repeats=3, long_s=10.0, log=print):
+    """MB/s of float32 input of `ds.scat.scattering2d` from one zarr store to another on a
+    LocalCluster of each of `workers` worker processes x 1 thread, and of
+    `scatflow.numpy.Scattering2D` on the same images in memory, `batch` per call. Each row:
+    path, data, times, MB/s and its number of workers (None in memory)."""
+    from distributed import Client, LocalCluster
+
+    n = image_count(size_mb, image, chunk)
+    target = os.path.join(tmp, "coefficients.zarr")
+    ds = write_dataset(os.path.join(tmp, "images.zarr"), n, image, chunk)
+    nbytes = ds["image"].nbytes
+    rows = []
+
+    def row(path, data, times, workers=None):
+        rows.append(dict(path=path, data=data, times=times, workers=workers,
+                         mbps=nbytes / 1e6 / statistics.median(times)))
+        log(f"  {path}: {', '.join(f'{t:.1f}' for t in times)} s, "
+            f"{rows[-1]['mbps']:.1f} MB/s")
+
+    for n_workers in workers:
+        with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster, Client(cluster):
+            times = timed(lambda warm=False: accessor_run(ds, target, J, L, warm), repeats,
+                          long_repeats, long_s)
+        path = (f"`ds.scat.scattering2d`, LocalCluster {n_workers} worker "
+                f"process{'es' if n_workers > 1 else ''} x 1 thread")
+        row(path, "zarr -> zarr", times, n_workers)
+    x = ds["image"].values
+    S = snp.Scattering2D(J=J, shape=(image, image), L=L)
+    times = timed(lambda warm=False: in_memory_run(S, x, batch, warm), repeats, long_repeats,
+                  long_s)
+    row(f"in memory: `scatflow.numpy.Scattering2D`, {batch} images per call", "NumPy -> NumPy",
+        times)
+    return dict(n=n, image=image, chunk=chunk, nbytes=nbytes, J=J, L=L, rows=rows)
 
 
 def out_of_core(tmp):
