@@ -361,3 +361,15 @@ def test_modulus_takes_numpy_outside_autograd_and_the_norm_inside():
     tracked = backend.modulus(x.clone().requires_grad_())
     assert tracked.grad_fn is not None
     np.testing.assert_allclose(tracked.detach().numpy(), plain.numpy(), rtol=1e-15)
+
+
+@pytest.mark.parametrize("tracked", [False, True])
+def test_sqrt_and_power_keep_nan_and_give_zero_gradient_at_zero(tracked):
+    from scatflow.backends.torch import backend
+
+    x = torch.tensor([0.0, 4.0, float("nan")], dtype=torch.float64, requires_grad=tracked)
+    for result, value in ((backend.sqrt(x), 2.0), (backend.power(x, 0.5), 2.0)):
+        assert result[0].item() == 0 and result[1].item() == value and torch.isnan(result[2])
+        if tracked:
+            (grad,) = torch.autograd.grad(result[:2].sum(), x)
+            assert grad[0].item() == 0 and grad[1].item() == 0.25

@@ -21,6 +21,12 @@ def _plain_cpu(*tensors):
             and not (torch.is_grad_enabled() and any(t.requires_grad for t in tensors)))
 
 
+def _tracked(x):
+    """Whether autograd or a `torch.compile` trace follows x: only then do gradient guards
+    matter (they cost 13% of a 3D forward)."""
+    return torch.compiler.is_compiling() or (torch.is_grad_enabled() and x.requires_grad)
+
+
 def _dims(ndim):
     return tuple(range(-ndim, 0))
 
@@ -102,16 +108,18 @@ class TorchBackend(Backend):
         return x.real
 
     def sqrt(self, x):
-        """sqrt with gradient 0 (not NaN) where x == 0."""
-        positive = x > 0
-        return torch.where(positive, torch.sqrt(torch.where(positive, x, 1)), 0)
+        """sqrt with gradient 0 (not NaN) where x == 0; NaN stays NaN."""
+        if not _tracked(x):
+            return torch.sqrt(x)
+        zero = x == 0
+        return torch.where(zero, 0, torch.sqrt(torch.where(zero, 1, x)))
 
     def power(self, x, p):
-        """x ** p; for 0 < p < 1 the gradient at x == 0 is 0 (not inf * 0 = NaN)."""
-        if p >= 1:
+        """x ** p; for 0 < p < 1 the gradient at x == 0 is 0 (not inf * 0 = NaN); NaN stays NaN."""
+        if p >= 1 or not _tracked(x):
             return x**p
-        positive = x > 0
-        return torch.where(positive, torch.where(positive, x, 1) ** p, 0)
+        zero = x == 0
+        return torch.where(zero, 0, torch.where(zero, 1, x) ** p)
 
     # -- shape ---------------------------------------------------------------------------------
     def reshape(self, x, shape):
