@@ -12,28 +12,36 @@ and, with max_order=2, for j2 > j1 (same l) the same with U1 in place of x. The 
 Order 0 is not part of it (Kymatio's tests add it by hand).
 
 Speed: the wavelet is a real radial factor (l, j) times a complex angular factor (l, m), so one
-group costs one broadcast product X * radial for its rows (j, or (j1, j2) pairs), one product
-with the 2l+1 angular factors and one inverse FFT call for all of them. Groups hold about
-`group_bytes` (4 MB: as fast as 16 MB and faster than bigger groups with NumPy, whose fresh large
-arrays page-fault while small ones reuse freed heap memory, and 30-40% less peak memory; rows, then
-orders m, are split to fit) and
-a batch chunk keeps at most about `working_bytes` (256 MB) per array. Degree l = 0 and
-rotation_covariant=False apply a single filter: a plain modulus, never a square root.
+group costs one broadcast product X * radial for its rows (the scales j of one spectrum: x's, or
+for the second order one U1's with j2 > j1), one product with the angular factors and one inverse
+FFT call for all of them. Groups hold about
+`group_bytes` (1 MB, counted as complex128: with NumPy 10% faster than 4 MB on 32^3, whose fresh
+arrays of a few MB page-fault while smaller ones reuse freed heap memory; torch does not mind;
+less peak memory; rows, then orders m, are split to fit) and a batch chunk keeps at most about
+`working_bytes` (128 MB: 128^3 runs one volume at a time, which keeps 8 x 128^3 below Kymatio's
+peak memory) per array. Degree l = 0 and rotation_covariant=False apply a single filter: a plain
+modulus, never a square root.
 
-Real-input FFTs do not pay here: psi_{l,j,m} is not Hermitian, so x * psi is complex, and the
-pairing |x * psi_{-m}| = |x * psi_m| (real x) that would halve the inverse FFTs fails on the
-Nyquist planes of Kymatio's grid (their frequency is -pi on both sides); the exact correction
-needs full-volume cross terms per row that cost about what the saved FFTs do.
+Mirrored orders: the input and the moduli are real, so where the filter is mirror-symmetric
+on the DFT grid (`filters.harmonic3d.mirror_symmetric`: even sizes, and a filter negligible on
+the Nyquist planes, i.e. j >= 2 with sigma_0 = 1), |x * psi_{-m}| = |x * psi_m| and the energy
+is |x * psi_0|^2 + 2 sum_{m>0} |x * psi_m|^2: l+1 inverse FFTs instead of 2l+1. Elsewhere the
+Nyquist planes break the symmetry. Its exact correction (|x * psi_{-m}| = |x * psi_m - c| with c
+three plane-sized inverse FFTs broadcast over the volume with signs (-1)^z, (-1)^y, (-1)^x) was
+measured on 32^3: three full-volume subtractions per order, one of them with an inner loop of 2
+(the sign along the last axis), cost what the saved FFT does with NumPy, and more with torch. So
+those rows compute all 2l+1 orders.
 """
 
+import itertools
 import math
 
-from ..filters.harmonic3d import harmonic_filters
+from ..filters.harmonic3d import harmonic_filters, mirror_symmetric
 from . import planning_batch
 from .paths import Path
 
-WORKING_BYTES = 2**28  # cap on the arrays one batch chunk keeps (bytes, counted as complex128)
-GROUP_BYTES = 2**22  # target size of one filter group's product / inverse FFT (see above)
+WORKING_BYTES = 2**27  # cap on the arrays one batch chunk keeps (bytes, counted as complex128)
+GROUP_BYTES = 2**20  # target size of one filter group's product / inverse FFT (see above)
 
 
 class HarmonicScattering3DCore:
@@ -54,6 +62,10 @@ class HarmonicScattering3DCore:
         self.array_shape = (J + 1 + len(self.pairs), L + 1, len(self.integral_powers))
         self.output_grid = None  # integrals over the whole volume: no output positions
         self._pair_index = {pair: i for i, pair in enumerate(self.pairs)}
+        # mirrored[l][j]: whether the orders -m of psi_{l,j} are read off the orders m
+        self.mirrored = [[self.rotation_covariant and l >= 1
+                          and mirror_symmetric(self.shape, l, self.sigma_0 * 2.0**j)
+                          for j in range(J + 1)] for l in range(L + 1)]
 
     def _enumerate_paths(self):
         """Kymatio's flattened (K, L+1) order: j paths outer, degree l inner."""
@@ -65,11 +77,12 @@ class HarmonicScattering3DCore:
                 yield Path(2, (l, j1, j2), {"l": l, "j": (j1, j2)})
 
     def filters(self):
-        """{'radial': (L+1, J+1, M, N, O) real, 'angular': per l (2l+1 or 1, M, N, O)}."""
+        """{'radial': (L+1, J+1, M, N, O) real, 'angular': per l (2l+1 or 1, M, N, O), None for
+        l = 0}."""
         bank = harmonic_filters(self.shape, self.J, self.L, self.sigma_0)
         angular = bank["angular"]
         if not self.rotation_covariant:  # Kymatio keeps m = -l only
-            angular = tuple(a[:1] for a in angular)
+            angular = (None,) + tuple(a[:1] for a in angular[1:])
         return {"radial": bank["radial"], "angular": angular}
 
     # -- the transform -----------------------------------------------------------------------
@@ -100,75 +113,75 @@ class HarmonicScattering3DCore:
         return out
 
     def _chunk(self, x, backend, filters, budget):
+        """Per l, (S1 (b, J+1, P), S2 (b, pairs, P) or None) for the batch chunk x."""
         b = x.shape[0]
-        X = backend.fft(x, 3)
-        X = backend.reshape(X, (b, 1) + self.shape)
-        radial, angular = filters["radial"], filters["angular"]
-        j1s = [j1 for j1, _ in self.pairs]
-        j2s = [j2 for _, j2 in self.pairs]
+        X = backend.reshape(backend.fft(x, 3), (b, 1) + self.shape)
         join = (lambda parts: parts[0] if len(parts) == 1
                 else backend.concatenate(parts, axis=1))
         results = []
         for l in range(self.L + 1):
-            ang = None if l == 0 else angular[l]
+            degree = (filters["radial"][l], filters["angular"][l], self.mirrored[l])
             U1, S1 = [], []
-            for U, E in self._moduli(backend, X, None, radial[l], range(self.J + 1), ang, budget):
+            for U, E in self._moduli(backend, X, range(self.J + 1), degree, budget):
                 U1.append(U)
                 S1.append(self._integrals(backend, U, E))
-            S2 = None
+            S2 = []
             if self.pairs:
                 U1_hat = backend.fft(join(U1)[:, : self.J], 3)  # j1 = J has no j2 > j1
-                S2 = join([self._integrals(backend, U, E) for U, E in
-                           self._moduli(backend, U1_hat, j1s, radial[l], j2s, ang, budget)])
-            results.append((join(S1), S2))
+                for j1 in range(self.J):
+                    S2 += [self._integrals(backend, U, E) for U, E in self._moduli(
+                        backend, U1_hat[:, j1:j1 + 1], range(j1 + 1, self.J + 1), degree, budget)]
+            results.append((join(S1), join(S2) if S2 else None))
         return results
 
-    def _moduli(self, backend, spectra, spectrum_rows, radial, radial_rows, angular, budget):
-        """Row r: the modulus of spectra[:, spectrum_rows[r]] * radial[radial_rows[r]] * angular,
-        pooled over the angular orders m (`spectrum_rows=None` broadcasts spectra (b, 1, ...)).
+    def _moduli(self, backend, spectrum, js, degree, budget):
+        """Row r: the modulus of spectrum (b, 1, M, N, O) * psi_{l, js[r], m}, pooled over the
+        orders m; `degree` = (radial (J+1, M, N, O), angular (orders, M, N, O) or None,
+        mirrored per j).
 
         Yields, per group of consecutive rows, (U, E): U (b, rows, M, N, O) and the energy
         E = sum_m |.|^2, or E = None when one filter is applied (U is then a plain modulus)."""
-        b, planned = spectra.shape[0], planning_batch(spectra)
-        n_m = 1 if angular is None else angular.shape[0]
-        rows_per_group = max(1, budget // (planned * n_m))
-        m_per_group = n_m if planned * n_m <= budget else max(1, budget // planned)
-        radial_rows = list(radial_rows)
-        for r0 in range(0, len(radial_rows), rows_per_group):
-            rows = range(r0, min(len(radial_rows), r0 + rows_per_group))
-            spec = spectra if spectrum_rows is None else backend.take(
-                spectra, [spectrum_rows[r] for r in rows], axis=1)
-            wanted = [radial_rows[r] for r in rows]
-            rad = (radial[wanted[0]:wanted[-1] + 1] if _is_range(wanted)
-                   else backend.take(radial, wanted, axis=0))
-            A = spec * rad  # (b, g, M, N, O)
-            if n_m == 1:
-                if angular is not None:
-                    A = A * angular[0]
-                yield backend.modulus(backend.ifft(A, 3, overwrite=True)), None
-                continue
-            A = backend.reshape(A, (b, len(rows), 1) + self.shape)
-            E = None
-            for m0 in range(0, n_m, m_per_group):
-                z = backend.ifft(A * angular[m0:m0 + m_per_group], 3, overwrite=True)  # (b, g, m, M, N, O)
-                e = backend.sum(backend.modulus_squared(z), axes=2)
-                E = e if E is None else E + e
-            yield backend.sqrt(E), E
+        radial, angular, mirrored = degree
+        b, planned = spectrum.shape[0], planning_batch(spectrum)
+        for mirror, run in itertools.groupby(js, key=lambda j: mirrored[j]):
+            run = list(run)
+            orders = angular
+            if mirror:  # m = 0..l; the orders -m count through their mirror images m
+                orders = angular[angular.shape[0] // 2:]
+            n_m = 1 if orders is None else orders.shape[0]
+            rows_per_group = max(1, budget // (planned * n_m))
+            m_per_group = n_m if planned * n_m <= budget else max(1, budget // planned)
+            for first in range(0, len(run), rows_per_group):
+                j0, rows = run[first], min(rows_per_group, len(run) - first)
+                A = spectrum * radial[j0:j0 + rows]  # (b, rows, M, N, O)
+                if n_m == 1:  # one filter: a plain modulus
+                    if orders is not None:
+                        A = A * orders[0]
+                    yield backend.modulus(backend.ifft(A, 3, overwrite=True)), None
+                    continue
+                A = backend.reshape(A, (b, rows, 1) + self.shape)
+                E = self._energy(backend, A, orders, m_per_group, mirror)
+                yield backend.sqrt(E), E
+
+    def _energy(self, backend, A, angular, m_per_group, mirror):
+        """sum_m |ifft(A * angular[m])|^2, the orders m > 0 twice where `mirror`."""
+        E = None
+        for m0 in range(0, angular.shape[0], m_per_group):
+            z = backend.ifft(A * angular[m0:m0 + m_per_group], 3, overwrite=True)  # (b, g, m, ...)
+            energies = backend.modulus_squared(z)
+            e = energies[:, :, 0] if z.shape[2] == 1 else backend.sum(energies, axes=2)
+            if mirror and m0 > 0:
+                e = e + e
+            elif mirror and z.shape[2] > 1:
+                e = e + backend.sum(energies[:, :, 1:], axes=2)
+            E = e if E is None else E + e
+        return E
 
     def _integrals(self, backend, U, E):
         """(b, R, P): sum over the voxels of U^p for each p (U^2 read from the energy E)."""
         axes = (-3, -2, -1)
         sums = []
         for p in self.integral_powers:
-            if p == 2.0 and E is not None:
-                V = E
-            elif p == 1.0:
-                V = U
-            else:
-                V = backend.power(U, p)
+            V = E if p == 2.0 and E is not None else U if p == 1.0 else backend.power(U, p)
             sums.append(backend.sum(V, axes))
         return backend.stack(sums, axis=-1)
-
-
-def _is_range(indices):
-    return all(b == a + 1 for a, b in zip(indices, indices[1:]))

@@ -6,9 +6,16 @@ Kymatio's filter of degree l, scale j and order m (-l <= m <= l) is, at the freq
 
 with sigma_j = sigma_0 2^j, j = 0..J, and for l = 0 just the Gaussian exp(-sigma_j^2 |w|^2 / 2).
 It is a real radial factor (l, j) times a complex angular factor (l, m), and we keep it in that
-form: `radial_factors` (L+1, J+1, M, N, O) float64 and `angular_factors`, per l, (2l+1, M, N, O)
-complex128 = (-i)^l Y_l^m. That is (L+1)^2 + (L+1)(J+1)/2 volumes instead of (J+1)(L+1)^2.
-`solid_harmonic_filter_bank` multiplies them out into Kymatio's layout, per l (J+1, 2l+1, M, N, O).
+form: `radial_factors` (L+1, J+1, M, N, O) float64 and `angular_factors`, per l >= 1,
+(2l+1, M, N, O) complex128 = (-i)^l Y_l^m. That is L(L+2) + (L+1)(J+1)/2 volumes instead of
+(J+1)(L+1)^2. `solid_harmonic_filter_bank` multiplies them out into Kymatio's layout, per l
+(J+1, 2l+1, M, N, O).
+
+Mirror symmetry: (-i)^l Y_l^{-m} = (-1)^{l+m} conj((-i)^l Y_l^m), and psi_{l,j,m}(-w) =
+(-1)^l psi_{l,j,m}(w). On the DFT grid the mirror -k mod n of a frequency is its negation except
+on the Nyquist planes of even sizes (Kymatio's grid holds -pi there, not +pi) and everywhere for
+odd sizes (the origin sits at index 1). Where the symmetry holds, a real input x gives
+|x * psi_{l,j,-m}| = |x * psi_{l,j,m}|: `mirror_symmetric` says where (to a tolerance).
 
 Kymatio's conventions, reproduced here (`kymatio/scattering3d/filter_bank.py`, `utils.py`):
 
@@ -92,15 +99,33 @@ def norm_factor(l):
 
 @functools.lru_cache(maxsize=4)
 def angular_factors(shape, L):
-    """Per degree l = 0..L, the (2l+1, M, N, O) complex128 array (-i)^l Y_l^m, m = -l..l.
-
-    For l = 0 it is real ones (Kymatio's l = 0 filter is the bare Gaussian: no harmonic or norm)."""
+    """Per degree l = 0..L, the (2l+1, M, N, O) complex128 array (-i)^l Y_l^m, m = -l..l; None
+    for l = 0 (Kymatio's l = 0 filter is the bare Gaussian: no harmonic or norm)."""
     shape = tuple(int(n) for n in shape)
     polar, azimuthal = kymatio_angles(shape, sparse=True)
-    factors = [read_only(np.ones((1,) + shape, dtype=np.float64))]
-    for l in range(1, L + 1):
-        factors.append(read_only(spherical_harmonics(l, polar, azimuthal, (-1j) ** l)))
-    return tuple(factors)
+    return (None,) + tuple(read_only(spherical_harmonics(l, polar, azimuthal, (-1j) ** l))
+                           for l in range(1, L + 1))
+
+
+MIRROR_TOLERANCE = 2.0**-80
+
+
+def mirror_symmetric(shape, l, sigma):
+    """Whether psi_{l,j,m}(-k) = (-1)^l psi_{l,j,m}(k) on the whole DFT grid of `shape`, up to
+    MIRROR_TOLERANCE times the filter's peak, for the width sigma = sigma_0 2^j (l >= 1).
+
+    True where every size is even and the filter is below the tolerance on the Nyquist planes,
+    where |w| >= pi: the radial factor s^l exp(-s^2 / 2), s = sigma |w|, peaks at s = sqrt(l)
+    and decreases beyond. 2^-80 is 2^-27 of float64 rounding: the scattering differs from the
+    unpaired one by rounding unless the input's spectrum is 10^8 times stronger on the Nyquist
+    planes than in the filter's band. With sigma_0 = 1: j >= 2 (j = 2 up to l = 13)."""
+    if any(int(n) % 2 for n in shape):
+        return False
+    s = float(sigma) * math.pi
+    if s * s <= l:
+        return False
+    log_ratio = l * math.log(s / math.sqrt(l)) - 0.5 * (s * s - l)
+    return log_ratio <= math.log(MIRROR_TOLERANCE)
 
 
 @functools.lru_cache(maxsize=4)
@@ -136,5 +161,6 @@ def solid_harmonic_filter_bank(shape, J, L, sigma_0):
     """Kymatio's `solid_harmonic_filter_bank(M, N, O, J, L, sigma_0)` layout: per l = 0..L a
     (J+1, 2l+1, M, N, O) complex128 array of psi_{l,j,m}, m = -l..l (read-only)."""
     bank = harmonic_filters(shape, J, L, sigma_0)
-    return tuple(read_only(bank["radial"][l][:, None] * bank["angular"][l][None])
-                 for l in range(int(L) + 1))
+    radial, angular = bank["radial"], bank["angular"]
+    return (read_only(radial[0][:, None].astype(np.complex128)),) + tuple(
+        read_only(radial[l][:, None] * angular[l][None]) for l in range(1, int(L) + 1))
