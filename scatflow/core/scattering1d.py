@@ -13,6 +13,7 @@ coefficients are scaled as its mean-reduced filter levels scale them: S1 by 2^-k
 when T=0) by 2^-(2 k1 + k2) (2^-k1), exact powers of two.
 """
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -20,8 +21,9 @@ from ..filters.morlet1d import compute_border_indices, compute_padding, filter_b
 from . import planning_batch
 from .paths import Path
 
-WORKING_BYTES = 2**23  # largest complex working array of one batched step (8 MB: about
-# Kymatio's peak memory; 4 MB cost 50% more time at N = 65536, 16 MB cost 70% more memory)
+WORKING_BYTES = 2**22  # largest complex working array of one batched step (4 MB) ...
+SIMD_BYTES = 64  # ... unless its FFTs fill fewer SIMD lanes: 8 complex64 or 4 complex128
+# transforms at least (with 4 MB alone, N = 65536 and a batch of 4 ran 30% slower)
 
 
 @dataclass
@@ -151,7 +153,7 @@ class Scattering1DCore:
         for g in self.groups:
             for n2, j2 in enumerate(self.j2):
                 # j1 is non-decreasing in n1: the n1 of the group with j1 < j2 are a prefix
-                n1_stop = g.start + sum(1 for n1 in range(g.start, g.stop) if self.j1[n1] < j2)
+                n1_stop = bisect_left(self.j1, j2, g.start, g.stop)
                 if n1_stop == g.start:
                     continue
                 k2, ext, res = self._second(g.k1, j2)
@@ -215,7 +217,7 @@ class Scattering1DCore:
             out[0] = x
         X = backend.reshape(X, (B, 1, Np))
         for g in self.groups:
-            chunk = max(1, WORKING_BYTES // (planning_batch(x) * Np * itemsize))
+            chunk = _chunk(planning_batch(x), Np, itemsize)
             for a in range(g.start, g.stop, chunk):
                 b = min(a + chunk, g.stop)
                 U1 = _filter_fold(backend, X, psi1[a:b], _span(support["psi1"], a, b), 2**g.k1)
@@ -244,7 +246,7 @@ class Scattering1DCore:
             rows = min(blk.n1_stop, b) - a
             if rows <= 0:
                 continue
-            chunk = max(1, WORKING_BYTES // (planning_batch(U1_hat) * rows * M1 * itemsize))
+            chunk = _chunk(planning_batch(U1_hat) * rows, M1, itemsize)
             for c in range(blk.start, blk.stop, chunk):
                 d = min(c + chunk, blk.stop)
                 U2 = _filter_fold(backend, U1_hat[:, :rows], psi2[c:d], _span(support2, c, d),
@@ -270,6 +272,13 @@ class Scattering1DCore:
         Y = _filter_fold(backend, U_hat, phi_level, support, factor)
         m = Y.shape[-1]
         return self._unpad(backend.irfft(Y[..., : m // 2 + 1], (m,)), res)
+
+
+def _chunk(count, length, itemsize):
+    """How many filters one step applies to `count` spectra of `length` complex numbers of
+    `itemsize` bytes: WORKING_BYTES worth, but at least SIMD_BYTES per frequency."""
+    step = count * itemsize  # bytes per frequency and filter
+    return max(1, WORKING_BYTES // (step * length), -(-SIMD_BYTES // step))
 
 
 def _total(backend, U):

@@ -174,8 +174,9 @@ class Scattering1DBase(ScatteringBase):
 
     @property
     def psi2_f(self):
-        """Kymatio's second-order wavelets (levels as used here); [] with max_order=1."""
+        """Kymatio's second-order wavelets; [] with max_order=1. `levels` holds level 0 and the
+        levels k < j that the scattering applies the wavelet at (as Kymatio main builds them)."""
         levels = self.core.filters().get("psi2", ())
         c = self.core
-        return [{"levels": [lv[n] for lv in levels], "xi": xi, "sigma": s, "j": j}
+        return [{"levels": [lv[n] for lv in levels[: max(1, j)]], "xi": xi, "sigma": s, "j": j}
                 for n, (xi, s, j) in enumerate(zip(c.xi2, c.sigma2, c.j2))]
