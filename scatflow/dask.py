@@ -20,7 +20,7 @@ Chunked signal axes (`chunking=`):
   2D with `filter_levels="local"`. With Kymatio's 2D filter levels (the default) it cannot:
   they are cut to the band of each resolution, which gives them sinc tails across the whole
   image (~4% of the low-pass at j = J-1), so outputs through scale J-1 differ from the unchunked
-  transform by ~2e-4 of their channel's maximum (J=3; a logged warning says so). Within the
+  transform by a few 1e-4 of their channel's maximum (J=3; a logged warning says so). Within the
   halo of the outer edges, results differ by up to ~10%.
 
 `nan_policy`: "propagate" (default: a NaN spreads through the FFTs to its whole signal),
@@ -137,7 +137,7 @@ def _scattering(cls_name, x, axes, kwargs, chunking, nan_policy, backend):
             raise ValueError("chunking='halo' needs outputs with positions (not T='global' or T=0)")
         if ndim == 2 and frontend.core.filter_levels == "kymatio":
             logger.warning("scatflow: chunking='halo' with Kymatio's 2D filter levels matches the "
-                           "whole-image transform to ~1e-4 of each channel's maximum, not exactly "
+                           "whole-image transform to a few 1e-4 of each channel's maximum, not exactly "
                            "(their band cut gives them tails across the image); "
                            "filter_levels='local' makes the chunks exact.")
         return _halo(cls_name, x, kwargs, frontend, dtype, nan_policy, backend)
