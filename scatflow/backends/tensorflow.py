@@ -1,8 +1,8 @@
 """TensorFlow backend: tf.signal FFTs on complex tensors, eager or inside tf.function.
 
 TensorFlow multiplies only tensors of one dtype, so filters are kept complex here (real filters
-get a zero imaginary part; `matmul` takes a real-valued filter matrix by its real part). In graph mode the batch size may be unknown: `reshape` accepts one
-None (the batch) in a shape. `tf.abs` has gradient 0 at 0 for complex input; `sqrt` and fractional
+get a zero imaginary part; `matmul` takes a real-valued filter matrix by its real part). In
+graph mode the batch size may be unknown: `reshape` accepts one None (the batch) in a shape. `tf.abs` has gradient 0 at 0 for complex input; `sqrt` and fractional
 `power` are written to have gradient 0 at 0 too.
 """
 
