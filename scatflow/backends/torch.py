@@ -2,8 +2,8 @@
 
 Differentiability: `modulus` (the norm of (real, imag) pairs) has gradient 0 at 0; `sqrt` and
 fractional `power` are written so their gradient at 0 is 0 rather than inf * 0 = NaN (Kymatio's
-3D returns NaN gradients there), when autograd or a compile trace follows the tensor. Nothing here calls `.item()` or
-branches on values, so `torch.compile` can trace the cores.
+3D returns NaN gradients there), when autograd or a compile trace follows the tensor. Nothing
+here calls `.item()` or branches on values, so `torch.compile` can trace the cores.
 """
 
 import numpy
