@@ -90,9 +90,6 @@ class NumpyBackend(Backend):
     def modulus_squared(self, x):
         return self.xp.abs(x) ** 2
 
-    def real(self, x):
-        return x.real
-
     def sqrt(self, x):
         """Square root; differentiable backends must give it a finite gradient at 0."""
         return self.xp.sqrt(x)

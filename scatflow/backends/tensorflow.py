@@ -58,9 +58,6 @@ class TensorFlowBackend(Backend):
     def modulus_squared(self, x):
         return tf.square(tf.math.real(x)) + tf.square(tf.math.imag(x))
 
-    def real(self, x):
-        return tf.math.real(x)
-
     def sqrt(self, x):
         """sqrt with gradient 0 (not NaN) where x == 0."""
         positive = x > 0

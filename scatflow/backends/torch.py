@@ -105,9 +105,6 @@ class TorchBackend(Backend):
     def modulus_squared(self, x):
         return x.real.square() + x.imag.square()
 
-    def real(self, x):
-        return x.real
-
     def sqrt(self, x):
         """sqrt with gradient 0 (not NaN) where x == 0; NaN stays NaN."""
         if not _tracked(x):
