@@ -113,16 +113,23 @@ class Backend:
             return product * (1.0 / factor**ndim)
         if x.ndim > filters.ndim and self.writes_in_place(x, filters):
             return self._multiply_periodize_in_slabs(x, filters, factor, ndim)
-        sizes = [n // factor for n in tuple(x.shape)[x.ndim - ndim:]]
-        out = None
-        for index in _blocks(factor, sizes):
-            term = x[index] * filters[index]
-            if out is None:
-                out = term
+        return self._block_mean(x, filters, _blocks(factor, [n // factor for n in x.shape[-ndim:]]))
+
+    def _block_mean(self, x, filters, blocks, total=None, scratch=None):
+        """The mean over `blocks` of x * filters: out of place, or written into `total` (each
+        product into `scratch`) where they are given."""
+        for i, index in enumerate(blocks):
+            if total is None:
+                total = x[index] * filters[index]
+            elif i == 0:
+                self.multiply_into(x[index], filters[index], total)
+            elif scratch is None:
+                total += x[index] * filters[index]
             else:
-                out += term
-        out *= 1.0 / factor**ndim
-        return out
+                self.multiply_into(x[index], filters[index], scratch)
+                total += scratch
+        total *= 1.0 / len(blocks)
+        return total
 
     def writes_in_place(self, x, filters):
         """Whether primitives may write into preallocated arrays (`empty`, `multiply_into`):
@@ -139,13 +146,8 @@ class Backend:
         term = self.empty((min(slab, rows.shape[0]),) + row_shape, like=x)
         blocks = _blocks(factor, row_shape[-ndim:])
         for start in range(0, rows.shape[0], slab):
-            source, total = rows[start:start + slab], out[start:start + slab]
-            self.multiply_into(source[blocks[0]], filters[blocks[0]], total)
-            for index in blocks[1:]:
-                partial = term[:total.shape[0]]
-                self.multiply_into(source[index], filters[index], partial)
-                total += partial
-            total *= 1.0 / factor**ndim
+            total = out[start:start + slab]
+            self._block_mean(rows[start:start + slab], filters, blocks, total, term[:total.shape[0]])
         return self.reshape(out, lead + row_shape)
 
 

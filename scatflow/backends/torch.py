@@ -15,17 +15,15 @@ TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64,
                 "complex64": torch.complex64, "complex128": torch.complex128}
 
 
-def _plain_cpu(*tensors):
-    """Whether these are CPU tensors that autograd and `torch.compile` do not follow, which
-    NumPy may read and write in place."""
-    return (all(t.device.type == "cpu" for t in tensors) and not torch.compiler.is_compiling()
-            and not (torch.is_grad_enabled() and any(t.requires_grad for t in tensors)))
-
-
 def _tracked(x):
     """Whether autograd or a `torch.compile` trace follows x: only then do gradient guards
     matter (they cost 13% of a 3D forward)."""
     return torch.compiler.is_compiling() or (torch.is_grad_enabled() and x.requires_grad)
+
+
+def _plain_cpu(*tensors):
+    """Whether these are untracked CPU tensors, which NumPy may read and write in place."""
+    return all(t.device.type == "cpu" and not _tracked(t) for t in tensors)
 
 
 def _dims(ndim):
