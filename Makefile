@@ -11,15 +11,18 @@ $(PY):
 	$(PY) -m pip install --upgrade pip
 
 $(VENV)/.demo-installed: $(PY) pyproject.toml constraints.txt
-	$(PIP) -e ".[plot,data]"
+	$(PIP) -e ".[data]"
 	touch $@
 
 $(VENV)/.test-installed: $(PY) pyproject.toml constraints.txt
 	$(PIP) -e ".[test]"
 	touch $@
 
+# The default workflow on the embedded cluster; run again, it resumes and finishes at once.
+DEMO := hadcm3_scattering2d
 demo: $(VENV)/.demo-installed
-	$(PY) -m scatflow.demo --output demo-output
+	$(VENV)/bin/scatflow run workflows/$(DEMO).yaml --resume
+	$(VENV)/bin/scatflow plot demo-output/$(DEMO).zarr --output demo-output/$(DEMO).png
 
 test: $(VENV)/.test-installed
 	$(PY) -m pytest

@@ -1,0 +1,116 @@
+"""The workflow's input, opened lazily: a zarr store (path or URL), a bundled dataset, or a file
+inside an installed package; cut to `input.select`, chunked along `input.chunks`."""
+
+import importlib.resources
+import importlib.util
+
+from ..xarray.api import TRANSFORMS
+
+
+class InputError(ValueError):
+    """Problems with the input itself (missing store, variables, dims), one line each."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def open_input(spec):
+    """`(dataset, variables, dims)`: the dask-backed input and what is transformed over what.
+    Raises InputError listing every problem."""
+    section = spec.input
+    dataset = _open(section)
+    problems = []
+    for dim, (start, stop) in section["select"].items():
+        if dim not in dataset.dims:
+            problems.append(f"input.select.{dim}: no such dim; the input's dims: "
+                            f"{list(dataset.dims)}")
+        elif stop > dataset.sizes[dim]:
+            problems.append(f"input.select.{dim}: stop {stop} is beyond the dim's size "
+                            f"{dataset.sizes[dim]}")
+    dims = _dims(dataset, spec.transform["kind"], section["dims"], problems)
+    variables = _variables(dataset, section["variables"], dims, problems)
+    for dim in section["chunks"]:
+        if dim not in dataset.dims:
+            problems.append(f"input.chunks.{dim}: no such dim; the input's dims: "
+                            f"{list(dataset.dims)}")
+    if problems:
+        raise InputError(problems)
+    dataset = dataset[variables]
+    if section["select"]:
+        dataset = dataset.isel({d: slice(a, b) for d, (a, b) in section["select"].items()})
+    chunks = {d: -1 for d in dims}
+    chunks.update({d: n for d, n in section["chunks"].items() if d not in dims})
+    return dataset.chunk(chunks), variables, dims
+
+
+def _open(section):
+    import xarray as xr
+
+    if "store" in section:
+        return _open_store(section["store"], section["storage_options"])
+    if "dataset" in section:
+        from .datasets import load_dataset
+
+        return load_dataset(section["dataset"], **section["options"])
+    package, relative = section["file"]["package"], section["file"]["path"]
+    if importlib.util.find_spec(package) is None:
+        raise InputError([f"input.file.package: {package!r} is not installed"])
+    path = importlib.resources.files(package) / relative
+    if not path.exists():
+        raise InputError([f"input.file.path: {relative!r} is not in package {package!r}"])
+    path = str(path)
+    if path.rstrip("/").endswith(".zarr"):
+        return _open_store(path, {})
+    return xr.open_dataset(path, chunks={})
+
+
+def _open_store(location, storage_options):
+    import xarray as xr
+
+    from .store import store_exists
+
+    if not store_exists(location, storage_options):
+        raise InputError([f"input.store: no zarr store at {location!r}"])
+    return xr.open_zarr(location, storage_options=storage_options or None, consolidated=False)
+
+
+def _dims(dataset, kind, dims, problems):
+    _, ndim, defaults = TRANSFORMS[kind]
+    if dims is None:
+        for candidate in defaults:
+            if all(d in dataset.dims for d in candidate):
+                return list(candidate)
+        problems.append(f"input.dims: give the {ndim} transformed dim(s); the defaults "
+                        f"{[list(c) for c in defaults]} are not among the input's dims "
+                        f"{list(dataset.dims)}")
+        return None
+    if len(dims) != ndim or len(set(dims)) != ndim:
+        problems.append(f"input.dims: {kind} needs {ndim} distinct dim(s); got {dims}")
+        return None
+    missing = [d for d in dims if d not in dataset.dims]
+    if missing:
+        problems.append(f"input.dims: {missing} not in the input; its dims: {list(dataset.dims)}")
+        return None
+    return list(dims)
+
+
+def _variables(dataset, variables, dims, problems):
+    if variables is None:
+        if dims is None:
+            return []
+        found = [str(n) for n, v in dataset.data_vars.items() if set(dims) <= set(v.dims)]
+        if not found:
+            problems.append(f"input.variables: no variable has all of dims {dims}; variables: "
+                            f"{ {str(n): list(v.dims) for n, v in dataset.data_vars.items()} }")
+        return found
+    missing = [v for v in variables if v not in dataset.data_vars]
+    if missing:
+        problems.append(f"input.variables: {missing} not in the input; its variables: "
+                        f"{[str(n) for n in dataset.data_vars]}")
+    elif dims is not None:
+        for name in variables:
+            if not set(dims) <= set(dataset[name].dims):
+                problems.append(f"input.variables: {name!r} has dims {list(dataset[name].dims)}, "
+                                f"not all of {dims}")
+    return variables

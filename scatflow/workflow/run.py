@@ -1,0 +1,234 @@
+"""Run a plan on a Dask cluster: template first, then region writes with completion markers.
+
+The order that makes a killed run lose nothing:
+1. refuse before any work: an existing output without --resume/--overwrite, a resumed store
+   made by another spec (its sha256 is in the store's attrs), a store another run is writing;
+2. take the store's lock (a lease the run keeps fresh; `store.py`);
+3. write the template (metadata and coords; no data) unless a complete one is there, then
+   mark it; a half-written template is cleared and written again;
+4. for every region without a marker: compute it on the cluster and write its chunks
+   (xarray region writes, aligned to the store's chunks or shards, so no two tasks write one
+   chunk), then write its marker. A region that was written but not marked is written again,
+   with the same bytes.
+"""
+
+import json
+import time
+from dataclasses import dataclass, field
+
+from .plan import describe_plan, make_plan, region_name, region_piece
+from .store import LockError, OutputStore
+
+
+class RefusedError(RuntimeError):
+    """The run would overwrite, mix or race with other work; nothing was written."""
+
+
+@dataclass
+class Report:
+    seconds: float = 0.0
+    regions_done: int = 0
+    regions_skipped: int = 0
+    input_bytes: int = 0
+    output_bytes: int = 0
+    dashboard: str | None = None
+    model: dict | None = None
+    lines: list = field(default_factory=list)
+
+    def describe(self):
+        rate = self.input_bytes / 1e6 / self.seconds if self.seconds > 0 else 0.0
+        lines = [f"done in {self.seconds:.1f} s: {self.regions_done} region(s) written, "
+                 f"{self.regions_skipped} already done; input {self.input_bytes / 1e6:.1f} MB "
+                 f"at {rate:.1f} MB/s; output store {self.output_bytes / 1e6:.2f} MB"]
+        if self.model:
+            lines.append("model: " + json.dumps(self.model, sort_keys=True))
+        return lines
+
+
+def check_output(spec, plan, store, resume, overwrite):
+    """Refuse what must not run, before anything is written."""
+    if resume and overwrite:
+        raise RefusedError("--resume and --overwrite exclude each other: resume completes a "
+                           "store, overwrite replaces it")
+    holder = store.lock_holder()
+    if holder is not None:
+        raise RefusedError(f"output.store: {spec.output['store']} is being written by another "
+                           f"run (host {holder.get('host')}, pid {holder.get('pid')}); refused")
+    if not store.exists():
+        return
+    if not (resume or overwrite):
+        raise RefusedError(f"output.store: {spec.output['store']} exists; pass --resume to "
+                           f"complete it or --overwrite to replace it")
+    template = store.template()
+    if resume and template is not None and template.get("spec_sha256") != spec.digest():
+        raise RefusedError(
+            f"output.store: {spec.output['store']} was made by another spec (sha256 "
+            f"{template.get('spec_sha256', '?')[:12]}, this one {spec.digest()[:12]}); differs "
+            f"in {'; '.join(_differences(template.get('spec', {}), spec.identity()))}. Resume "
+            f"it with the "
+            f"spec that made it, or pass --overwrite")
+
+
+def _differences(stored, current, prefix=""):
+    keys = sorted(set(stored) | set(current))
+    out = []
+    for key in keys:
+        a, b = stored.get(key), current.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out.extend(_differences(a, b, f"{prefix}{key}."))
+        elif a != b:
+            out.append(f"{prefix}{key} ({a!r} there, {b!r} here)")
+    return out
+
+
+def connect(cluster, scheduler_address=None, scheduler_file=None):
+    """`(client, cluster or None)`: the CLI's scheduler options, else the spec's cluster;
+    an embedded LocalCluster of worker processes, bound to 127.0.0.1, by default."""
+    from distributed import Client, LocalCluster
+
+    if scheduler_address:
+        return Client(scheduler_address), None
+    if scheduler_file:
+        return Client(scheduler_file=scheduler_file), None
+    if cluster["kind"] == "address":
+        return Client(cluster["address"]), None
+    if cluster["kind"] == "scheduler_file":
+        return Client(scheduler_file=cluster["scheduler_file"]), None
+    local = LocalCluster(n_workers=cluster.get("n_workers"),
+                         threads_per_worker=cluster.get("threads_per_worker"),
+                         memory_limit=cluster.get("memory_limit", "auto"), processes=True,
+                         host="127.0.0.1", dashboard_address="127.0.0.1:0")
+    return Client(local), local
+
+
+def run_workflow(spec, *, scheduler_address=None, scheduler_file=None, resume=False,
+                 overwrite=False, dry_run=False, progress=True, echo=print):
+    """Run `spec`; returns a Report. Raises InputError (spec against data), RefusedError or
+    LockError before writing anything when the run must not go ahead."""
+    plan = make_plan(spec)
+    store = OutputStore(spec.output["store"], spec.output["storage_options"])
+    check_output(spec, plan, store, resume, overwrite)
+    for line in describe_plan(plan):
+        echo(line)
+    if dry_run:
+        return Report(lines=["dry run: nothing written"])
+    started = time.perf_counter()
+    client, cluster = connect(spec.cluster, scheduler_address, scheduler_file)
+    try:
+        echo(f"dashboard  {client.dashboard_link}")
+        store.acquire()
+        try:
+            report = _write(plan, store, client, overwrite, progress, echo)
+        finally:
+            store.release()
+        if spec.model:
+            from .model import fit_model
+
+            report.model = fit_model(spec.model, spec.transform, plan.input, plan.variables[0],
+                                     plan.dims, client=client)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    report.seconds = time.perf_counter() - started
+    report.dashboard = None
+    return report
+
+
+def _write(plan, store, client, overwrite, progress, echo):
+    if overwrite:
+        store.clear()
+    if store.template() is None:
+        store.clear()
+        write_template(plan, store)
+    done = store.done_regions()
+    todo = [r for r in plan.regions if region_name(r) not in done]
+    report = Report(regions_skipped=len(plan.regions) - len(todo))
+    if todo:
+        _write_regions(plan, store, client, todo, progress, echo)
+    report.regions_done = len(todo)
+    per_index = plan.input_bytes / max(plan.input.sizes.get(plan.region_dim, 1), 1)
+    report.input_bytes = int(sum(b - a for a, b in todo) * per_index)
+    report.output_bytes = store.size_bytes()
+    return report
+
+
+def write_template(plan, store):
+    """Metadata, coords and attrs (the spec's sha256 too); no data. Then its marker."""
+    spec = plan.spec
+    template = plan.output[plan.variables]
+    template = template.assign_coords({name: coord.variable.load()
+                                       for name, coord in template.coords.items()})
+    template.attrs.update(scatflow_spec_sha256=spec.digest(),
+                          scatflow_spec=json.dumps(spec.identity(), sort_keys=True))
+    for coord in template.coords.values():
+        coord.encoding = {k: v for k, v in coord.encoding.items()
+                          if k in ("units", "calendar", "dtype")}
+    encoding = {name: _encoding(plan, template[name]) for name in plan.variables}
+    template.to_zarr(store.location, mode="a", compute=False, consolidated=False,
+                     encoding=encoding, storage_options=store.storage_options or None)
+    store.mark_template({"spec_sha256": spec.digest(), "spec": spec.identity(),
+                         "regions": len(plan.regions)})
+
+
+def _encoding(plan, variable):
+    chunks = tuple(plan.chunk if d == plan.region_dim else c[0]
+                   for d, c in zip(variable.dims, variable.chunks))
+    encoding = {"chunks": chunks, "compressors": _compressors(plan.spec.output["codec"])}
+    if plan.shard:
+        encoding["shards"] = tuple(plan.shard if d == plan.region_dim else c
+                                   for d, c in zip(variable.dims, chunks))
+    return encoding
+
+
+def _compressors(codec):
+    import zarr.codecs as codecs
+
+    name = codec["name"]
+    if name == "none":
+        return None
+    if name == "zstd":
+        return [codecs.ZstdCodec(level=codec.get("level", 3))]
+    if name == "gzip":
+        return [codecs.GzipCodec(level=codec.get("level", 5))]
+    return [codecs.BloscCodec(cname=codec.get("cname", "zstd"), clevel=codec.get("clevel", 3),
+                              shuffle=codec.get("shuffle", "bitshuffle"))]
+
+
+def _write_regions(plan, store, client, todo, progress, echo):
+    """Compute and write the regions, a bounded number in flight; mark each when written."""
+    import click
+    from distributed import as_completed
+
+    spec = plan.spec
+    resources = {"GPU": 1} if spec.transform["backend"] == "cupy" else None
+    threads = sum(client.nthreads().values()) or 1
+    in_flight = max(2, 2 * threads)
+    pending = iter(todo)
+
+    def submit(region):
+        region_dict = {plan.region_dim: slice(*region)} if plan.region_dim else None
+        delayed = region_piece(plan, region).to_zarr(
+            store.location, region=region_dict, mode="r+", compute=False, consolidated=False,
+            storage_options=store.storage_options or None)
+        future = client.compute(delayed, retries=spec.execution["retries"],
+                                resources=resources)
+        future.region = region
+        return future
+
+    first = [submit(r) for _, r in zip(range(in_flight), pending)]
+    futures = as_completed(first)
+    bar = click.progressbar(length=len(todo), label="regions", file=click.get_text_stream(
+        "stderr"), show_pos=True, show_eta=True) if progress else None
+    try:
+        for future in futures:
+            future.result()
+            store.mark_done(region_name(future.region))
+            if bar is not None:
+                bar.update(1)
+            region = next(pending, None)
+            if region is not None:
+                futures.add(submit(region))
+    finally:
+        if bar is not None:
+            bar.render_finish()

@@ -1,0 +1,369 @@
+"""The workflow spec: a YAML file read with `yaml.safe_load`, checked field by field.
+
+    input:      # exactly one of store / dataset / file
+      store: data/fields.zarr         # zarr path (relative to the spec's folder) or URL (s3://, gs://)
+      storage_options: {}             # fsspec options of a URL (credentials, endpoint_url, ...)
+      dataset: hadcm3_air_temperature # or: a real dataset shipped in a package (workflow.datasets)
+      options: {scenario: A1B}        #     its loader's options
+      file: {package: iris_sample_data, path: sample_data/A1B_north_america.nc}
+                                      # or: a netCDF or zarr file inside an installed package
+      variables: [air_temperature]    # default: every variable that has all of `dims`
+      dims: [latitude, longitude]     # the transformed dims (default: the transform's defaults)
+      chunks: {time: 24}              # read chunks of the other dims
+      select: {time: [0, 48]}         # index ranges [start, stop) to keep (a slice of the data)
+    transform:
+      kind: scattering2d              # scattering1d | scattering2d | harmonic_scattering3d
+      J: 2                            # and every other keyword of the frontend (L, Q, max_order, ...)
+      backend: auto                   # auto | numpy | cupy (cupy: GPU workers)
+      dtype: float32                  # float32 | float64 | null (the data's float type)
+      chunking: rechunk               # rechunk | halo ; nan_policy: propagate | raise | a number
+    output:
+      store: out/scattering.zarr      # path or URL; never overwritten without --overwrite
+      storage_options: {}
+      chunks: 8                       # zarr chunk length along the region dim (default: ~16 MB)
+      shards: null                    # shard length (a multiple of chunks), or null
+      codec: {name: zstd, level: 3}   # zstd | blosc (cname, clevel, shuffle) | gzip | none
+    execution:
+      region_dim: time                # the dim cut into regions (default: the first other dim)
+      region_size: 48                 # a multiple of the shard (or chunk) length (default: one)
+      retries: 2                      # task retries on a worker's failure
+    cluster:                          # where it runs (the CLI's --scheduler-* options win)
+      kind: local                     # local (embedded LocalCluster) | address | scheduler_file
+      n_workers: null                 # local: sized from the machine when null
+      threads_per_worker: null
+      memory_limit: auto
+      address: tcp://host:8786        # kind address
+      scheduler_file: scheduler.json  # kind scheduler_file
+    model: {...}                      # optional: a dask-ml classifier on the features (model.py)
+
+`load_spec(path)` returns a `Spec` or raises `SpecError` holding every problem found, each
+naming its field ("transform.J: ..."). Checks against the data (variables, dims, J against the
+sizes) run when the input is opened (`plan.make_plan`).
+"""
+
+import hashlib
+import json
+import numbers
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TRANSFORMS = ("scattering1d", "scattering2d", "harmonic_scattering3d")
+BACKENDS = ("auto", "numpy", "cupy")
+DTYPES = ("float32", "float64")
+CODECS = {"zstd": ("level",), "blosc": ("cname", "clevel", "shuffle"), "gzip": ("level",),
+          "none": ()}
+CLUSTER_KINDS = {"local": ("n_workers", "threads_per_worker", "memory_limit"),
+                 "address": ("address",), "scheduler_file": ("scheduler_file",)}
+SECTIONS = ("input", "transform", "output", "execution", "cluster", "model")
+INPUT_KINDS = ("store", "dataset", "file")
+INPUT_FIELDS = INPUT_KINDS + ("storage_options", "options", "variables", "dims", "chunks",
+                              "select")
+OUTPUT_FIELDS = ("store", "storage_options", "chunks", "shards", "codec")
+EXECUTION_FIELDS = ("region_dim", "region_size", "retries")
+TRANSFORM_FIELDS = ("kind", "backend", "dtype", "chunking", "nan_policy")
+
+
+class SpecError(ValueError):
+    """Every problem found in a spec, one line each."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass
+class Spec:
+    """A checked spec; paths resolved against `folder`, defaults filled in."""
+
+    input: dict
+    transform: dict
+    output: dict
+    execution: dict
+    cluster: dict
+    model: dict | None
+    source: str = ""
+    frontend_kwargs: dict = field(default_factory=dict)
+
+    def identity(self):
+        """What makes a store's content: the input, the transform, the output format and the
+        regions (not where the output goes, nor where or how it runs)."""
+        output = {k: v for k, v in self.output.items() if k not in ("store", "storage_options")}
+        return {"input": {k: v for k, v in self.input.items() if k != "storage_options"},
+                "transform": self.transform, "output": output,
+                "execution": {"region_dim": self.execution["region_dim"],
+                              "region_size": self.execution["region_size"]}}
+
+    def digest(self):
+        """sha256 of `identity()` as canonical JSON: a resumed store must carry the same."""
+        text = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def is_url(location):
+    return isinstance(location, str) and "://" in location
+
+
+def resolve(location, folder):
+    """A path relative to the spec's folder made absolute; URLs unchanged."""
+    if is_url(location):
+        return location
+    path = Path(location).expanduser()
+    return str(path if path.is_absolute() else (Path(folder) / path).resolve())
+
+
+def load_spec(path):
+    """Read and check the spec file at `path`."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise SpecError([f"spec: cannot read {str(path)!r}: {error.strerror or error}"]) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise SpecError([f"spec: {path} is not valid YAML: {error}"]) from None
+    return check_spec(raw, path.resolve().parent, source=str(path))
+
+
+def check_spec(raw, folder, source=""):
+    """A `Spec` from the parsed YAML `raw`, or a SpecError listing every problem."""
+    problems = []
+    if not isinstance(raw, dict):
+        raise SpecError([f"spec: expected a mapping with sections {list(SECTIONS)}; got "
+                         f"{type(raw).__name__}"])
+    _unknown(raw, SECTIONS, "spec", problems)
+    sections = {}
+    for name in SECTIONS:
+        value = raw.get(name)
+        if value is None and name in ("input", "transform", "output"):
+            problems.append(f"{name}: missing (a mapping)")
+            value = {}
+        elif value is None:
+            value = {}
+        elif not isinstance(value, dict):
+            problems.append(f"{name}: expected a mapping; got {type(value).__name__}")
+            value = {}
+        sections[name] = value
+    inputs = _check_input(sections["input"], folder, problems)
+    transform, kwargs = _check_transform(sections["transform"], problems)
+    output = _check_output(sections["output"], folder, problems)
+    execution = _check_execution(sections["execution"], problems)
+    cluster = _check_cluster(sections["cluster"], folder, problems)
+    model = None
+    if raw.get("model") is not None:
+        from . import model as model_step
+
+        model = sections["model"]
+        problems.extend(model_step.check_model(model))
+    if output.get("store") and inputs.get("store") and output["store"] == inputs["store"]:
+        problems.append("output.store: is the input store; write the output elsewhere")
+    if problems:
+        raise SpecError(problems)
+    return Spec(inputs, transform, output, execution, cluster, model, source, kwargs)
+
+
+# -- sections --------------------------------------------------------------------------------
+def _check_input(section, folder, problems):
+    _unknown(section, INPUT_FIELDS, "input", problems)
+    kinds = [k for k in INPUT_KINDS if section.get(k) is not None]
+    if len(kinds) != 1:
+        problems.append(f"input: give exactly one of {list(INPUT_KINDS)}; got "
+                        f"{kinds or 'none'}")
+    out = {}
+    if section.get("store") is not None:
+        if _string(section["store"], "input.store", problems):
+            out["store"] = resolve(section["store"], folder)
+    if section.get("dataset") is not None:
+        from . import datasets
+
+        options = section.get("options") or {}
+        problems.extend(datasets.check_dataset(section["dataset"], options))
+        out.update(dataset=section["dataset"], options=dict(options) if isinstance(options, dict)
+                   else options)
+    elif section.get("options") is not None:
+        problems.append("input.options: only with input.dataset")
+    if section.get("file") is not None:
+        file = section["file"]
+        if not isinstance(file, dict) or set(file) != {"package", "path"} or not all(
+                isinstance(v, str) and v for v in file.values()):
+            problems.append(f"input.file: expected {{package: NAME, path: PATH}} naming a file "
+                            f"inside an installed package; got {file!r}")
+        else:
+            out["file"] = dict(file)
+    out["storage_options"] = _mapping(section.get("storage_options"), "input.storage_options",
+                                      problems)
+    if out["storage_options"] and "store" not in out:
+        problems.append("input.storage_options: only with input.store")
+    out["variables"] = _names(section.get("variables"), "input.variables", problems)
+    out["dims"] = _names(section.get("dims"), "input.dims", problems)
+    chunks = _mapping(section.get("chunks"), "input.chunks", problems)
+    for dim, size in chunks.items():
+        _positive_int(size, f"input.chunks.{dim}", problems)
+    out["chunks"] = chunks
+    select = _mapping(section.get("select"), "input.select", problems)
+    for dim, bounds in select.items():
+        if not (isinstance(bounds, list) and len(bounds) == 2 and all(
+                isinstance(b, int) and not isinstance(b, bool) and b >= 0 for b in bounds)
+                and bounds[0] < bounds[1]):
+            problems.append(f"input.select.{dim}: expected [start, stop] with 0 <= start < stop "
+                            f"(indices); got {bounds!r}")
+    out["select"] = select
+    return out
+
+
+def _check_transform(section, problems):
+    kind = section.get("kind")
+    if kind not in TRANSFORMS:
+        problems.append(f"transform.kind: must be one of {list(TRANSFORMS)}; got {kind!r}")
+    if "J" not in section:
+        problems.append("transform.J: missing (the number of scales, an integer)")
+    else:
+        _positive_int(section["J"], "transform.J", problems)
+    backend = section.get("backend", "auto")
+    if backend not in BACKENDS:
+        problems.append(f"transform.backend: must be one of {list(BACKENDS)}; got {backend!r}")
+    dtype = section.get("dtype")
+    if dtype is not None and dtype not in DTYPES:
+        problems.append(f"transform.dtype: must be one of {list(DTYPES)} or null; got {dtype!r}")
+    for name in ("shape", "out_type", "dims", "axis", "axes"):
+        if name in section:
+            problems.append(f"transform.{name}: not a transform field (the shape comes from the "
+                            f"data, the dims from input.dims)")
+    kwargs = {k: v for k, v in section.items()
+              if k not in TRANSFORM_FIELDS + ("shape", "out_type", "dims", "axis", "axes")}
+    if kind in TRANSFORMS:
+        _frontend_parameters(kind, kwargs, problems)
+    transform = {"kind": kind, "backend": backend, "dtype": dtype,
+                 "chunking": section.get("chunking", "rechunk"),
+                 "nan_policy": section.get("nan_policy", "propagate"), **kwargs}
+    return transform, kwargs
+
+
+def _frontend_parameters(kind, kwargs, problems):
+    """Unknown frontend keywords, found from the NumPy frontend's signature."""
+    import inspect
+
+    from ..frontends import numpy as numpy_frontend
+    from ..xarray.api import TRANSFORMS as XR_TRANSFORMS
+
+    cls = getattr(numpy_frontend, XR_TRANSFORMS[kind][0])
+    allowed = [p for p in inspect.signature(cls).parameters if p not in ("shape", "out_type",
+                                                                          "backend")]
+    for name in kwargs:
+        if name not in allowed:
+            problems.append(f"transform.{name}: not a parameter of {kind}; allowed: "
+                            f"{sorted(allowed + list(TRANSFORM_FIELDS))}")
+
+
+def _check_output(section, folder, problems):
+    _unknown(section, OUTPUT_FIELDS, "output", problems)
+    out = {"store": None}
+    if section.get("store") is None:
+        problems.append("output.store: missing (a path or URL for the zarr output)")
+    elif _string(section["store"], "output.store", problems):
+        out["store"] = resolve(section["store"], folder)
+    out["storage_options"] = _mapping(section.get("storage_options"), "output.storage_options",
+                                      problems)
+    for name in ("chunks", "shards"):
+        value = section.get(name)
+        if value is not None:
+            _positive_int(value, f"output.{name}", problems)
+        out[name] = value
+    chunks, shards = out["chunks"], out["shards"]
+    if (isinstance(chunks, int) and isinstance(shards, int) and chunks > 0 and shards > 0
+            and shards % chunks):
+        problems.append(f"output.shards: must be a multiple of output.chunks ({chunks}); got "
+                        f"{shards}")
+    codec = section.get("codec", {"name": "zstd", "level": 3})
+    if not isinstance(codec, dict) or codec.get("name") not in CODECS:
+        problems.append(f"output.codec: expected {{name: one of {list(CODECS)}, ...}}; got "
+                        f"{codec!r}")
+    else:
+        _unknown(codec, ("name",) + CODECS[codec["name"]], "output.codec", problems)
+    out["codec"] = codec
+    return out
+
+
+def _check_execution(section, problems):
+    _unknown(section, EXECUTION_FIELDS, "execution", problems)
+    region_dim = section.get("region_dim")
+    if region_dim is not None:
+        _string(region_dim, "execution.region_dim", problems)
+    region_size = section.get("region_size")
+    if region_size is not None:
+        _positive_int(region_size, "execution.region_size", problems)
+    retries = section.get("retries", 2)
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        problems.append(f"execution.retries: must be an integer >= 0; got {retries!r}")
+    return {"region_dim": region_dim, "region_size": region_size, "retries": retries}
+
+
+def _check_cluster(section, folder, problems):
+    kind = section.get("kind", "local")
+    if kind not in CLUSTER_KINDS:
+        problems.append(f"cluster.kind: must be one of {list(CLUSTER_KINDS)}; got {kind!r}")
+        return {"kind": "local"}
+    _unknown(section, ("kind",) + CLUSTER_KINDS[kind], f"cluster (kind {kind})", problems)
+    out = {"kind": kind}
+    if kind == "local":
+        for name in ("n_workers", "threads_per_worker"):
+            value = section.get(name)
+            if value is not None:
+                _positive_int(value, f"cluster.{name}", problems)
+            out[name] = value
+        limit = section.get("memory_limit", "auto")
+        if not isinstance(limit, (str, int)) or isinstance(limit, bool):
+            problems.append(f"cluster.memory_limit: expected 'auto', a size such as '2GiB', or "
+                            f"bytes; got {limit!r}")
+        out["memory_limit"] = limit
+    elif kind == "address":
+        if _string(section.get("address"), "cluster.address", problems):
+            out["address"] = section["address"]
+    elif _string(section.get("scheduler_file"), "cluster.scheduler_file", problems):
+        out["scheduler_file"] = resolve(section["scheduler_file"], folder)
+    return out
+
+
+# -- field checks ------------------------------------------------------------------------------
+def _unknown(section, allowed, where, problems):
+    for name in section:
+        if name not in allowed:
+            problems.append(f"{where}.{name}: unknown field; allowed: {list(allowed)}"
+                            if where != "spec" else
+                            f"{name}: unknown section; allowed: {list(allowed)}")
+
+
+def _string(value, where, problems):
+    if not isinstance(value, str) or not value:
+        problems.append(f"{where}: expected a non-empty string; got {value!r}")
+        return False
+    return True
+
+
+def _mapping(value, where, problems):
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(f"{where}: expected a mapping; got {value!r}")
+        return {}
+    return dict(value)
+
+
+def _names(value, where, problems):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        problems.append(f"{where}: expected a name or a list of names; got {value!r}")
+        return None
+    return list(value)
+
+
+def _positive_int(value, where, problems):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        problems.append(f"{where}: must be an integer >= 1; got {value!r}")
+        return False
+    return True

@@ -1,0 +1,148 @@
+"""`scatflow.workflow.plot.plot_scattering`: real transform outputs, written to zarr and reopened
+(dask-backed coeff coords), drawn to PNGs that must have a sensible size and not be blank;
+half-written stores plot their first computed sample, empty ones and bad arguments raise."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import scatflow.xarray as scat_xr
+from scatflow.workflow.plot import plot_scattering
+
+
+def reopen(out, tmp_path, name="out.zarr", chunks=None, encoding=None):
+    """`out` (a DataArray or Dataset) written to a zarr store and opened again lazily."""
+    ds = out.to_dataset() if isinstance(out, xr.DataArray) else out
+    if chunks:
+        ds = ds.chunk(chunks)
+    ds.to_zarr(tmp_path / name, mode="w", consolidated=False, encoding=encoding)
+    return xr.open_zarr(tmp_path / name, consolidated=False)
+
+
+def check_png(path, width=(500, 3000), height=(300, 2000)):
+    """The PNG's pixels (h, w, channels) once it is checked to exist, fit the size ranges and
+    show something."""
+    from matplotlib.image import imread
+
+    assert path.is_file()
+    pixels = imread(path)
+    assert width[0] <= pixels.shape[1] <= width[1], pixels.shape
+    assert height[0] <= pixels.shape[0] <= height[1], pixels.shape
+    assert pixels[..., :3].var() > 1e-3, "blank image"
+    return pixels
+
+
+def images(n=3, size=32, seed=0):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size]
+    waves = [np.cos(2 * np.pi * (xx * np.cos(a) + yy * np.sin(a)) / 6) for a in (0.2, 1.1, 2.4)]
+    return np.stack([waves[k % 3] + 0.1 * rng.standard_normal((size, size)) for k in range(n)])
+
+
+def maps(L):
+    """The 2D output (J=2) of 4 images."""
+    return scat_xr.scattering2d(xr.DataArray(images(4), dims=("sample", "y", "x"), name="img"),
+                                2, L=L)
+
+
+def scalograms():
+    """The 1D output (J=5, Q=4) of 4 signals: quick to draw, used where any transform will do."""
+    rng = np.random.default_rng(2)
+    signals = xr.DataArray(rng.standard_normal((4, 512)), dims=("sample", "time"), name="sig")
+    return scat_xr.scattering1d(signals, 5, Q=4)
+
+
+def test_2d_maps_from_a_store(tmp_path):
+    # zarr chunks split `coeff` for the data but not for its coords, as big outputs have them
+    store = reopen(maps(L=4), tmp_path, encoding={"img": {"chunks": (1, 10, 8, 8)}})
+    assert store["order"].chunks is not None  # the coeff coords really are dask-backed
+    assert store["img"].chunks[1] != store["order"].chunks[0]
+    path = plot_scattering(store, tmp_path / "maps.png")
+    assert path == tmp_path / "maps.png"
+    check_png(path)
+
+
+def test_2d_lat_lon_with_descending_latitudes(tmp_path):
+    lat, lon = np.linspace(80, -80, 32), np.linspace(0, 348.75, 32)
+    field = xr.DataArray(images(2), dims=("time", "lat", "lon"), name="t2m",
+                         coords={"time": pd.date_range("2020-01-01", periods=2),
+                                 "lat": lat, "lon": lon})
+    field.lat.attrs["units"] = "degrees_north"
+    out = reopen(scat_xr.scattering2d(field, 2, L=4, max_order=1), tmp_path)
+    check_png(plot_scattering(out, tmp_path / "latlon.png", index={"time": 1}))
+
+
+@pytest.mark.parametrize("T", [None, "global"])
+def test_1d_scalogram_and_global_profile(tmp_path, T):
+    t = np.arange(1024)
+    chirp = np.sin(2 * np.pi * (0.02 + 0.2 * t / 1024) * t)
+    signals = xr.DataArray(np.stack([chirp, chirp[::-1]]), dims=("channel", "time"),
+                           coords={"time": pd.date_range("2024-05-01", periods=1024,
+                                                         freq="min")}, name="signal")
+    kwargs = {"T": T} if T else {}
+    out = reopen(scat_xr.scattering1d(signals, 6, Q=4, **kwargs), tmp_path)
+    assert ("time" in out.signal.dims) == (T is None)
+    check_png(plot_scattering(out, tmp_path / "scalogram.png"))
+
+
+def test_3d_paths_across_samples(tmp_path):
+    rng = np.random.default_rng(1)
+    grid = np.mgrid[0:12, 0:12, 0:12]
+    volumes = np.stack([np.exp(-((grid - rng.uniform(4, 8, (3, 1, 1, 1))) ** 2).sum(0) / 4)
+                        for _ in range(5)])
+    da = xr.DataArray(volumes, dims=("molecule", "z", "y", "x"), name="density")
+    out = reopen(scat_xr.harmonic_scattering3d(da, 2, L=1), tmp_path, chunks={"molecule": 2})
+    check_png(plot_scattering(out, tmp_path / "paths.png", index={"molecule": 3}))
+    single = reopen(scat_xr.harmonic_scattering3d(da[0], 2, L=1), tmp_path, "one.zarr")
+    check_png(plot_scattering(single, tmp_path / "one.png"))
+
+
+def template(out, path):
+    """The store as a run leaves it before any region is written: metadata and coords, data
+    chunks missing (read back as NaN), one chunk per sample."""
+    import dask.array
+
+    data = dask.array.from_array(out.values, chunks=(1,) + (-1,) * (out.ndim - 1))
+    out.copy(data=data).to_dataset().to_zarr(path, mode="w", compute=False, consolidated=False)
+
+
+def test_uncomputed_samples_are_skipped(tmp_path):
+    from matplotlib.image import imread
+
+    out = scalograms()
+    template(out, tmp_path / "out.zarr")
+    written = slice(2, 4)  # the regions a killed run got done
+    region = out.isel(sample=written).to_dataset()
+    region = region.drop_vars([c for c in region.coords if "sample" not in region[c].dims])
+    region.to_zarr(tmp_path / "out.zarr", region={"sample": written}, consolidated=False)
+    store = xr.open_zarr(tmp_path / "out.zarr", consolidated=False)
+    default = plot_scattering(store, tmp_path / "default.png")
+    chosen = plot_scattering(store, tmp_path / "chosen.png", index={"sample": 2})
+    np.testing.assert_array_equal(imread(default), imread(chosen))
+    with pytest.raises(ValueError, match=r"no computed sample at sample=0"):
+        plot_scattering(store, tmp_path / "nan.png", index={"sample": 0})
+
+
+def test_nothing_computed_is_a_clear_error(tmp_path):
+    template(maps(L=2), tmp_path / "out.zarr")
+    store = xr.open_zarr(tmp_path / "out.zarr", consolidated=False)
+    with pytest.raises(ValueError, match=r"'img' has no computed sample: all its coefficients "
+                                         r"are NaN"):
+        plot_scattering(store, tmp_path / "empty.png")
+    assert not (tmp_path / "empty.png").exists()
+
+
+def test_bad_variable_and_index_name_the_choices(tmp_path):
+    store = reopen(scalograms(), tmp_path)
+    both = store.assign(other=(store["sig"] * 2).assign_attrs(store["sig"].attrs),
+                        flag=("sample", np.ones(4)))
+    with pytest.raises(ValueError, match=r"variable='flag'.*\['sig', 'other'\]"):
+        plot_scattering(both, tmp_path / "x.png", variable="flag")
+    check_png(plot_scattering(both, tmp_path / "other.png", variable="other"))
+    with pytest.raises(ValueError, match=r"\['time'\] are not loop dims.*\['sample'\]"):
+        plot_scattering(store, tmp_path / "x.png", index={"time": 0})
+    with pytest.raises(ValueError, match=r"index\['sample'\] must be an integer position in 0..3"):
+        plot_scattering(store, tmp_path / "x.png", index={"sample": 4})
+    with pytest.raises(ValueError, match=r"no variable with scatflow_transform attrs"):
+        plot_scattering(both[["flag"]], tmp_path / "x.png")
