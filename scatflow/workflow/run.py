@@ -27,19 +27,20 @@ class RefusedError(RuntimeError):
 @dataclass
 class Report:
     seconds: float = 0.0
+    write_seconds: float = 0.0
     regions_done: int = 0
     regions_skipped: int = 0
     input_bytes: int = 0
     output_bytes: int = 0
-    dashboard: str | None = None
     model: dict | None = None
     lines: list = field(default_factory=list)
 
     def describe(self):
-        rate = self.input_bytes / 1e6 / self.seconds if self.seconds > 0 else 0.0
+        rate = self.input_bytes / 1e6 / self.write_seconds if self.write_seconds > 0 else 0.0
         lines = [f"done in {self.seconds:.1f} s: {self.regions_done} region(s) written, "
                  f"{self.regions_skipped} already done; input {self.input_bytes / 1e6:.1f} MB "
-                 f"at {rate:.1f} MB/s; output store {self.output_bytes / 1e6:.2f} MB"]
+                 f"in {self.write_seconds:.1f} s of region writes ({rate:.1f} MB/s); output "
+                 f"store {self.output_bytes / 1e6:.2f} MB"]
         if self.model:
             lines.append("model: " + json.dumps(self.model, sort_keys=True))
         return lines
@@ -113,6 +114,9 @@ def run_workflow(spec, *, scheduler_address=None, scheduler_file=None, resume=Fa
     if dry_run:
         return Report(lines=["dry run: nothing written"])
     started = time.perf_counter()
+    if resume and not spec.model and _complete(plan, store):
+        return Report(regions_skipped=len(plan.regions), output_bytes=store.size_bytes(),
+                      seconds=time.perf_counter() - started)
     client, cluster = connect(spec.cluster, scheduler_address, scheduler_file)
     try:
         echo(f"dashboard  {client.dashboard_link}")
@@ -131,8 +135,14 @@ def run_workflow(spec, *, scheduler_address=None, scheduler_file=None, resume=Fa
         if cluster is not None:
             cluster.close()
     report.seconds = time.perf_counter() - started
-    report.dashboard = None
     return report
+
+
+def _complete(plan, store):
+    """Whether the store's template and every region's marker are there."""
+    template = store.template()
+    return (template is not None and template.get("spec_sha256") == plan.spec.digest()
+            and set(plan.region_names()) <= store.done_regions())
 
 
 def _write(plan, store, client, overwrite, progress, echo):
@@ -145,7 +155,9 @@ def _write(plan, store, client, overwrite, progress, echo):
     todo = [r for r in plan.regions if region_name(r) not in done]
     report = Report(regions_skipped=len(plan.regions) - len(todo))
     if todo:
+        started = time.perf_counter()
         _write_regions(plan, store, client, todo, progress, echo)
+        report.write_seconds = time.perf_counter() - started
     report.regions_done = len(todo)
     per_index = plan.input_bytes / max(plan.input.sizes.get(plan.region_dim, 1), 1)
     report.input_bytes = int(sum(b - a for a, b in todo) * per_index)

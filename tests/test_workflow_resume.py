@@ -1,0 +1,189 @@
+"""Runs that lose nothing, with real processes: `scatflow run` killed (SIGKILL, the whole
+process group: driver, embedded cluster, workers) at random points and resumed gives a store
+bitwise identical to an uninterrupted run; a worker killed half-way does not stop the run; a
+second run on an active output is refused; the same on a local S3 server (moto)."""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import yaml
+
+pytestmark = [pytest.mark.cluster, pytest.mark.slow]
+
+SPEC = {
+    "input": {"dataset": "hadcm3_air_temperature", "dims": ["latitude", "longitude"],
+              "chunks": {"time": 8}, "select": {"time": [0, 160]}},
+    "transform": {"kind": "scattering2d", "J": 2, "L": 8, "dtype": "float32"},
+    "output": {"store": "out.zarr", "chunks": 4},
+    "execution": {"region_dim": "time", "region_size": 4},
+    "cluster": {"kind": "local", "n_workers": 1, "threads_per_worker": 1},
+}
+
+
+def write_spec(folder, **changes):
+    spec = {k: dict(v) for k, v in SPEC.items()}
+    for section, value in changes.items():
+        spec[section].update(value)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def scatflow(*args, **popen):
+    return subprocess.Popen([sys.executable, "-m", "scatflow.cli", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, **popen)
+
+
+def finish(process, timeout=240):
+    out, err = process.communicate(timeout=timeout)
+    return process.returncode, out, err
+
+
+def kill_group(process):
+    """SIGKILL the run and everything it started (its cluster's processes)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=30)
+
+
+def tree(store):
+    """{relative path: bytes} of every file in a local store."""
+    store = Path(store)
+    return {str(p.relative_to(store)): p.read_bytes() for p in sorted(store.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reference")
+    status, out, err = finish(scatflow("run", write_spec(folder), "--no-progress"))
+    assert status == 0, err
+    assert "40 region(s) written, 0 already done" in out
+    return tree(folder / "out.zarr")
+
+
+def test_killed_runs_resume_to_a_store_identical_to_an_uninterrupted_one(reference, tmp_path):
+    spec = write_spec(tmp_path)
+    rng = random.Random(20261202)
+    kills = 0
+    for delay in sorted(rng.uniform(1.0, 9.0) for _ in range(4)):
+        process = scatflow("run", spec, "--resume", "--no-progress")
+        time.sleep(delay)
+        if process.poll() is not None:
+            break
+        kill_group(process)
+        kills += 1
+    assert kills >= 3
+    markers = tmp_path / "out.zarr" / "_scatflow" / "regions"
+    partial = len(list(markers.iterdir())) if markers.exists() else 0
+    assert partial < 40, "the runs finished before being killed: nothing was tested"
+    status, out, err = finish(scatflow("run", spec, "--resume", "--no-progress"))
+    assert status == 0, err
+    assert f"{40 - partial} region(s) written, {partial} already done" in out
+    assert tree(tmp_path / "out.zarr") == reference
+
+
+def test_a_worker_killed_half_way_does_not_stop_the_run(reference, tmp_path):
+    scheduler_file = tmp_path / "scheduler.json"
+    cluster = scatflow("cluster", "local", "--n-workers", 2, "--threads-per-worker", 1,
+                       "--scheduler-file", scheduler_file)
+    try:
+        deadline = time.time() + 60
+        while not scheduler_file.exists() and time.time() < deadline:
+            time.sleep(0.2)
+        assert scheduler_file.exists(), cluster.stderr.read() if cluster.poll() else "timeout"
+        spec = write_spec(tmp_path)
+        run = scatflow("run", spec, "--scheduler-file", scheduler_file, "--no-progress")
+        markers = tmp_path / "out.zarr" / "_scatflow" / "regions"
+        while not (markers.exists() and len(list(markers.iterdir())) >= 4):
+            assert run.poll() is None, run.communicate()
+            time.sleep(0.05)
+        workers = [p for p in psutil.Process(cluster.pid).children(recursive=True)
+                   if "multiprocessing" in " ".join(p.cmdline())
+                   and "resource_tracker" not in " ".join(p.cmdline())]
+        assert workers
+        workers[0].kill()
+        status, out, err = finish(run)
+        assert status == 0, err
+        done = len(list(markers.iterdir()))
+        assert done == 40
+        assert tree(tmp_path / "out.zarr") == reference
+    finally:
+        cluster.send_signal(signal.SIGTERM)
+        try:
+            cluster.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            kill_group(cluster)
+
+
+def test_a_second_run_on_an_active_output_is_refused(tmp_path):
+    spec = write_spec(tmp_path, input={"select": {"time": [0, 240]}}, output={"chunks": 1},
+                      execution={"region_size": 1})  # 240 regions: the first run lasts
+    first = scatflow("run", spec, "--no-progress")
+    lock = tmp_path / "out.zarr" / "_scatflow" / "lock.json"
+    try:
+        while not lock.exists():
+            assert first.poll() is None, first.communicate()
+            time.sleep(0.05)
+        for flags in (["--resume"], ["--overwrite"], []):
+            status, _, err = finish(scatflow("run", spec, "--no-progress", *flags))
+            assert status == 2 and "Traceback" not in err
+            assert "being written by another run" in err, err
+        assert first.poll() is None, "the first run ended before the refusals were checked"
+    finally:
+        kill_group(first)
+    status, out, err = finish(scatflow("run", spec, "--resume", "--no-progress"))
+    assert status == 0, err
+
+
+@pytest.fixture
+def s3_server():
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    options = {"endpoint_url": f"http://{host}:{port}", "key": "testing",
+               "secret": "testing", "client_kwargs": {"region_name": "us-east-1"}}
+    import boto3
+
+    boto3.client("s3", endpoint_url=options["endpoint_url"], aws_access_key_id="testing",
+                 aws_secret_access_key="testing", region_name="us-east-1").create_bucket(
+        Bucket="scatflow-test")
+    yield options
+    server.stop()
+
+
+def test_on_an_object_store_a_killed_run_resumes_to_the_same_bytes(reference, s3_server,
+                                                                   tmp_path):
+    import s3fs
+
+    spec = write_spec(tmp_path, output={"store": "s3://scatflow-test/out.zarr",
+                                        "storage_options": s3_server})
+    process = scatflow("run", spec, "--no-progress")
+    fs = s3fs.S3FileSystem(**s3_server)
+    deadline = time.time() + 120
+    while len(fs.ls("scatflow-test/out.zarr/_scatflow/regions", refresh=True)
+              if fs.exists("scatflow-test/out.zarr/_scatflow/regions") else []) < 8:
+        assert process.poll() is None and time.time() < deadline, process.communicate()
+        time.sleep(0.1)
+    kill_group(process)
+    assert fs.exists("scatflow-test/out.zarr/_scatflow/lock.json")
+    status, out, err = finish(scatflow("run", spec, "--resume", "--no-progress"))
+    assert status == 0, err
+    fs.invalidate_cache()
+    assert "already done" in out and not fs.exists("scatflow-test/out.zarr/_scatflow/lock.json")
+    stored = {p[len("scatflow-test/out.zarr/"):]: fs.cat_file(p)
+              for p in sorted(fs.find("scatflow-test/out.zarr"))}
+    assert stored == reference
