@@ -73,25 +73,39 @@ def reference(tmp_path_factory):
     return tree(folder / "out.zarr")
 
 
+def count_markers(store):
+    markers = Path(store) / "_scatflow" / "regions"
+    return len(list(markers.iterdir())) if markers.exists() else 0
+
+
 def test_killed_runs_resume_to_a_store_identical_to_an_uninterrupted_one(reference, tmp_path):
+    """Four SIGKILLs: one at a random moment of the start (imports, plan, cluster, template),
+    three at random points of the region writes (after a random number of markers, plus a
+    random fraction of a second); each rerun with --resume carries on."""
     spec = write_spec(tmp_path)
+    store = tmp_path / "out.zarr"
     rng = random.Random(20261202)
-    kills = 0
-    for delay in sorted(rng.uniform(1.0, 9.0) for _ in range(4)):
+    targets = sorted(rng.sample(range(2, 38), 3))
+    process = scatflow("run", spec, "--resume", "--no-progress")
+    time.sleep(rng.uniform(0.5, 3.0))
+    assert process.poll() is None
+    kill_group(process)
+    killed_at = [count_markers(store)]
+    for target in targets:
         process = scatflow("run", spec, "--resume", "--no-progress")
-        time.sleep(delay)
-        if process.poll() is not None:
-            break
+        while count_markers(store) < target:
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 0.3))
         kill_group(process)
-        kills += 1
-    assert kills >= 3
-    markers = tmp_path / "out.zarr" / "_scatflow" / "regions"
-    partial = len(list(markers.iterdir())) if markers.exists() else 0
-    assert partial < 40, "the runs finished before being killed: nothing was tested"
+        killed_at.append(count_markers(store))
+    assert killed_at[-1] < 40, f"the last run finished before its kill: {killed_at}"
     status, out, err = finish(scatflow("run", spec, "--resume", "--no-progress"))
     assert status == 0, err
-    assert f"{40 - partial} region(s) written, {partial} already done" in out
-    assert tree(tmp_path / "out.zarr") == reference
+    done = killed_at[-1]
+    assert f"{40 - done} region(s) written, {done} already done" in out
+    assert not (store / "_scatflow" / "lock.json").exists()
+    assert tree(store) == reference
 
 
 def test_a_worker_killed_half_way_does_not_stop_the_run(reference, tmp_path):

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 import xarray as xr
-from distributed import Client, LocalCluster
+from distributed import LocalCluster
 
 import scatflow.xarray as sx
 from scatflow.workflow.info import describe_store
@@ -141,18 +141,30 @@ def test_region_size_must_be_a_multiple_of_the_write_unit(images, tmp_path):
 
 
 def test_the_memory_estimate_is_within_2x_of_the_workers_measured_peak(images, tmp_path):
-    from distributed.diagnostics import MemorySampler
+    import threading
+
+    import psutil
 
     spec = make_spec(images, tmp_path / "out.zarr", transform={"J": 3, "L": 8},
                      input={"chunks": {"sample": 10}}, output={"chunks": 10},
                      execution={"region_size": 10})
     plan = make_plan(spec, threads_per_worker=1)
-    sampler = MemorySampler()
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as local, Client(local) as client:
-        with sampler.sample("run", client=client, measure="process", interval=0.01):
+                      dashboard_address=None) as local:
+        worker = psutil.Process(next(iter(local.workers.values())).process.pid)
+        peak, stop = [worker.memory_info().rss], threading.Event()
+
+        def sample():
+            while not stop.wait(0.005):
+                peak.append(worker.memory_info().rss)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        try:
             run_workflow(spec, scheduler_address=local.scheduler_address, progress=False,
                          echo=lambda line: None)
-    measured = max(v for _, v in sampler.samples["run"])
-    estimate = plan.worker_memory["peak"]
+        finally:
+            stop.set()
+            sampler.join()
+    measured, estimate = max(peak), plan.worker_memory["peak"]
     assert measured / 2 <= estimate <= measured * 2, (estimate, measured)

@@ -36,7 +36,8 @@ def open_input(spec):
                             f"{list(dataset.dims)}")
     if problems:
         raise InputError(problems)
-    dataset = dataset[variables]
+    target = (spec.model or {}).get("target")
+    dataset = dataset[variables + ([target] if target in dataset.data_vars else [])]
     if section["select"]:
         dataset = dataset.isel({d: slice(a, b) for d, (a, b) in section["select"].items()})
     chunks = {d: -1 for d in dims}

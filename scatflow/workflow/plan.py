@@ -1,8 +1,8 @@
 """What a run will do, before it does it: the lazy output, its regions and chunks, the task
 count, the peak memory of a worker and the output's size.
 
-The peak is estimated from measurements made here, in this process: the memory of a process
-that has imported what a worker imports, the filter bank's bytes, and the working memory of
+The peak is estimated from measurements made here: the memory of a fresh process that has
+imported what a worker imports, the filter bank's bytes, and the working memory of
 the transform itself, traced (tracemalloc) on one and on two signals of the real shape and
 scaled to the signals of one task, plus the task's input and output blocks (twice the output:
 the store encodes a copy), times the threads of a worker.
@@ -61,6 +61,10 @@ def make_plan(spec, threads_per_worker=None):
     elif any(region_dim not in dataset[v].dims or region_dim in dims for v in variables):
         problems.append(f"execution.region_dim: {region_dim!r} must be a dim of every variable "
                         f"other than the transformed dims {dims}; candidates: {loop}")
+    if spec.model and output is not None:
+        from .model import check_model_data
+
+        problems.extend(check_model_data(spec.model, dataset, variables[0], dims))
     if problems:
         raise InputError(problems)
     length = dataset.sizes[region_dim] if region_dim else 1
@@ -149,11 +153,7 @@ def estimate_worker_memory(spec, dataset, variables, dims, region_dim, unit, thr
     """Bytes: a worker's baseline, its filter bank, one task's working set, and the peak."""
     import tracemalloc
 
-    import psutil
-
-    import distributed  # noqa: F401  (a worker has it imported: part of the baseline)
-
-    baseline = psutil.Process().memory_info().rss
+    baseline = _worker_baseline()
     frontend, dtype = _frontend(spec, dataset, variables, dims)
     filters = _nbytes(frontend.core.filters())
     signal = tuple(dataset.sizes[d] for d in dims)
@@ -175,6 +175,19 @@ def estimate_worker_memory(spec, dataset, variables, dims, region_dim, unit, thr
     peak = baseline + filters + converted + threads * per_task
     return {"baseline": int(baseline), "filters": int(filters + converted),
             "per_task": int(per_task), "peak": int(peak), "signals_per_task": int(signals)}
+
+
+def _worker_baseline():
+    """The memory of a fresh process that has imported what a worker imports (measured in a
+    subprocess: this process may hold much more, e.g. frameworks a test suite imported)."""
+    import subprocess
+    import sys
+
+    code = ("import distributed.worker, xarray, zarr, scatflow.dask, psutil; "
+            "print(psutil.Process().memory_info().rss)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=300)
+    return int(result.stdout.split()[-1])
 
 
 def _frontend(spec, dataset, variables, dims):

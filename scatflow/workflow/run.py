@@ -42,7 +42,12 @@ class Report:
                  f"in {self.write_seconds:.1f} s of region writes ({rate:.1f} MB/s); output "
                  f"store {self.output_bytes / 1e6:.2f} MB"]
         if self.model:
-            lines.append("model: " + json.dumps(self.model, sort_keys=True))
+            m = self.model
+            lines.append(f"model: {m['estimator']} on {m['n_features']} scattering features: "
+                         f"test accuracy {m['test_accuracy']:.1%} (raw values "
+                         f"{m['raw_test_accuracy']:.1%}), train {m['train_accuracy']:.1%}; "
+                         f"{m['n_train']} train / {m['n_test']} test samples, "
+                         f"{m['seconds']:.1f} s")
         return lines
 
 
@@ -115,6 +120,8 @@ def run_workflow(spec, *, scheduler_address=None, scheduler_file=None, resume=Fa
         return Report(lines=["dry run: nothing written"])
     started = time.perf_counter()
     if resume and not spec.model and _complete(plan, store):
+        store.acquire()  # a lock that a run killed after its last marker left: gone
+        store.release()
         return Report(regions_skipped=len(plan.regions), output_bytes=store.size_bytes(),
                       seconds=time.perf_counter() - started)
     client, cluster = connect(spec.cluster, scheduler_address, scheduler_file)
