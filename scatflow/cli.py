@@ -34,7 +34,7 @@ def _load(path):
         _fail(error.problems)
 
 
-@click.group()
+@click.group(name="scatflow")  # the name `dask scatflow` registers it under
 @click.version_option(package_name="scatflow")
 def main():
     """Wavelet scattering workflows on Dask: scatflow run workflow.yaml."""

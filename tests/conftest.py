@@ -1,6 +1,6 @@
 """Shared fixtures and the CuPy GPU gate: tests that take the `cupy_gpu` fixture are skipped
 (by a marker, at collection) where CuPy or a CUDA device is missing; `cuda_devices(n)` asks for
-n devices."""
+n devices. `s3_server`: a local S3 server for the object-store tests."""
 
 import functools
 import importlib.util
@@ -38,3 +38,22 @@ def cupy_gpu():
     import cupy
 
     return cupy
+
+
+@pytest.fixture
+def s3_server():
+    """A local S3 server (moto) on 127.0.0.1 with an empty bucket `scatflow-test`; yields the
+    fsspec storage options that reach it."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    options = {"endpoint_url": f"http://{host}:{port}", "key": "testing", "secret": "testing",
+               "client_kwargs": {"region_name": "us-east-1"}}
+    boto3.client("s3", endpoint_url=options["endpoint_url"], aws_access_key_id="testing",
+                 aws_secret_access_key="testing", region_name="us-east-1").create_bucket(
+        Bucket="scatflow-test")
+    yield options
+    server.stop()

@@ -161,24 +161,6 @@ def test_a_second_run_on_an_active_output_is_refused(tmp_path):
     assert status == 0, err
 
 
-@pytest.fixture
-def s3_server():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    options = {"endpoint_url": f"http://{host}:{port}", "key": "testing",
-               "secret": "testing", "client_kwargs": {"region_name": "us-east-1"}}
-    import boto3
-
-    boto3.client("s3", endpoint_url=options["endpoint_url"], aws_access_key_id="testing",
-                 aws_secret_access_key="testing", region_name="us-east-1").create_bucket(
-        Bucket="scatflow-test")
-    yield options
-    server.stop()
-
-
 def test_on_an_object_store_a_killed_run_resumes_to_the_same_bytes(reference, s3_server,
                                                                    tmp_path):
     import s3fs
