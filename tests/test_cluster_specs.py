@@ -19,7 +19,6 @@ import os
 import posixpath
 import re
 import shlex
-import signal
 import stat
 import subprocess
 import sys
@@ -30,6 +29,8 @@ from pathlib import Path, PurePosixPath
 import dask
 import pytest
 import yaml
+
+from processes import stop_group
 
 ROOT = Path(__file__).resolve().parents[1]
 CLUSTER = ROOT / "cluster"
@@ -260,19 +261,6 @@ def test_slurm_launcher_runs_scatflow_on_the_cluster(monkeypatch, restore_dask_c
         launch.main(["--config", str(SLURM / "jobqueue.yaml")])  # no workflow
 
 
-def _stop_group(process, timeout=15):
-    """Ends `process` and everything in its session."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pass
-
-
 @pytest.mark.cluster
 def test_batch_sbatch_runs_scheduler_workers_and_scatflow(tmp_path):
     """batch.sbatch under bash, with `srun` run as one node and a stand-in `scatflow` that
@@ -315,7 +303,7 @@ def test_batch_sbatch_runs_scheduler_workers_and_scatflow(tmp_path):
     try:
         status = job.wait(120)
     finally:
-        _stop_group(job)
+        stop_group(job)
         log.close()
     output = (tmp_path / "job.log").read_text()
     assert status == 7, output
@@ -630,7 +618,7 @@ def test_local_gpu_cluster_runs_scattering_on_the_gpu(tmp_path, cupy_gpu):
             y = sd.scattering2d(da.from_array(cupy_gpu.asarray(x), chunks=(2, 64, 64)), J=2, L=4)
             (out,) = sd.compute(y, client=client)
     finally:
-        _stop_group(process)
+        stop_group(process)
         log.close()
     expected = snp.Scattering2D(J=2, shape=(64, 64), L=4)(x)
     np.testing.assert_allclose(cupy_gpu.asnumpy(out), expected, rtol=1e-6, atol=1e-9)

@@ -15,7 +15,6 @@ import importlib.util
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import textwrap
@@ -27,6 +26,8 @@ import dask.array as da
 import numpy as np
 import pytest
 import yaml
+
+from processes import stop_group
 
 pytest.importorskip("cryptography")
 
@@ -55,19 +56,6 @@ def dask_cli(command):
     if script.exists():
         return [str(script), command]
     return [sys.executable, "-m", f"distributed.cli.dask_{command}"]
-
-
-def stop_group(process, timeout=15):
-    """Ends `process` and everything in its session (a worker's nanny and worker)."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pass
 
 
 def wait_for(predicate, process, log, timeout=60):

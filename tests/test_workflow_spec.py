@@ -129,4 +129,5 @@ def test_the_cli_reports_data_problems_with_exit_2_and_writes_nothing(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr and "input.variables" in result.stderr
+    assert "transform: " in result.stderr and "J" in result.stderr
     assert not (tmp_path / "out.zarr").exists()

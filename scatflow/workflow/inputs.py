@@ -30,6 +30,8 @@ def open_input(spec):
                             f"{dataset.sizes[dim]}")
     dims = _dims(dataset, spec.transform["kind"], section["dims"], problems)
     variables = _variables(dataset, section["variables"], dims, problems)
+    if dims is not None:
+        _check_transform(spec, dataset, dims, problems)
     for dim in section["chunks"]:
         if dim not in dataset.dims:
             problems.append(f"input.chunks.{dim}: no such dim; the input's dims: "
@@ -74,6 +76,22 @@ def _open_store(location, storage_options):
     if not store_exists(location, storage_options):
         raise InputError([f"input.store: no zarr store at {location!r}"])
     return xr.open_zarr(location, storage_options=storage_options or None, consolidated=False)
+
+
+def _check_transform(spec, dataset, dims, problems):
+    """The frontend's own checks (J against the sizes, ...) on the selected sizes of `dims`."""
+    from .. import dask as scat_dask
+
+    sizes = []
+    for dim in dims:
+        start, stop = spec.input["select"].get(dim, (0, dataset.sizes[dim]))
+        sizes.append(min(stop, dataset.sizes[dim]) - start)
+    try:
+        scat_dask.describe(TRANSFORMS[spec.transform["kind"]][0], tuple(sizes),
+                           **spec.frontend_kwargs)
+    except (ValueError, TypeError) as error:
+        where = ", ".join(f"{d}={n}" for d, n in zip(dims, sizes))
+        problems.append(f"transform: {error} (over {where})")
 
 
 def _dims(dataset, kind, dims, problems):

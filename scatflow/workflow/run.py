@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 from .plan import describe_plan, make_plan, region_name, region_piece
-from .store import LockError, OutputStore
+from .store import OutputStore
 
 
 class RefusedError(RuntimeError):
