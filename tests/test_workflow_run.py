@@ -167,4 +167,28 @@ def test_the_memory_estimate_is_within_2x_of_the_workers_measured_peak(images, t
             stop.set()
             sampler.join()
     measured, estimate = max(peak), plan.worker_memory["peak"]
+    print(f"worker peak: estimated {estimate / 2**20:.0f} MiB, measured {measured / 2**20:.0f} MiB")
     assert measured / 2 <= estimate <= measured * 2, (estimate, measured)
+
+
+def test_a_netcdf_file_inside_a_package_with_no_loop_dim_is_one_region(cluster, tmp_path):
+    spec = check_spec({
+        "input": {"file": {"package": "iris_sample_data", "path": "sample_data/SOI_Darwin.nc"},
+                  "dims": "time", "select": {"time": [0, 1764]}},  # the 12 NaN are 2013's
+        "transform": {"kind": "scattering1d", "J": 6, "Q": 8},
+        "output": {"store": str(tmp_path / "soi.zarr")}}, tmp_path)
+    plan = make_plan(spec)
+    assert plan.region_dim is None and plan.regions == [(0, 1)]
+    assert run(spec, cluster).regions_done == 1
+    stored = xr.open_zarr(tmp_path / "soi.zarr", consolidated=False).SOI_Darwin
+    expected = sx.scattering1d(plan.input.SOI_Darwin.load(), J=6, Q=8, dims="time")
+    assert stored.dims == ("coeff", "time") and np.isfinite(stored.values).all()
+    np.testing.assert_array_equal(stored.values, expected.values)
+
+
+def test_a_missing_package_file_is_reported(tmp_path):
+    spec = check_spec({"input": {"file": {"package": "iris_sample_data", "path": "nope.nc"}},
+                       "transform": {"kind": "scattering1d", "J": 3},
+                       "output": {"store": str(tmp_path / "o.zarr")}}, tmp_path)
+    with pytest.raises(ValueError, match="input.file.path: 'nope.nc' is not in package"):
+        make_plan(spec)
