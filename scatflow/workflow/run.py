@@ -132,6 +132,7 @@ def run_workflow(spec, *, scheduler_address=None, scheduler_file=None, resume=Fa
             report = _write(plan, store, client, overwrite, progress, echo)
         finally:
             store.release()
+        report.output_bytes = store.size_bytes()
         if spec.model:
             from .model import fit_model
 
@@ -168,7 +169,6 @@ def _write(plan, store, client, overwrite, progress, echo):
     report.regions_done = len(todo)
     per_index = plan.input_bytes / max(plan.input.sizes.get(plan.region_dim, 1), 1)
     report.input_bytes = int(sum(b - a for a, b in todo) * per_index)
-    report.output_bytes = store.size_bytes()
     return report
 
 
