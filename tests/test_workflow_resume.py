@@ -170,10 +170,9 @@ def test_on_an_object_store_a_killed_run_resumes_to_the_same_bytes(reference, s3
                                         "storage_options": s3_server})
     process = scatflow("run", spec, "--no-progress")
     fs = s3fs.S3FileSystem(**s3_server)
-    deadline = time.time() + 120
     while len(fs.ls("scatflow-test/out.zarr/_scatflow/regions", refresh=True)
               if fs.exists("scatflow-test/out.zarr/_scatflow/regions") else []) < 8:
-        assert process.poll() is None and time.time() < deadline, process.communicate()
+        assert process.poll() is None, process.communicate()
         time.sleep(0.1)
     kill_group(process)
     assert fs.exists("scatflow-test/out.zarr/_scatflow/lock.json")
