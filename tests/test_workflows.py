@@ -61,7 +61,7 @@ def test_the_workflow_runs_on_a_slice_and_stores_the_accessors_numbers(path, clu
     plan = make_plan(spec)
     assert report.regions_done == len(plan.regions) and report.regions_skipped == 0
     assert OutputStore(spec.output["store"]).done_regions() == set(plan.region_names())
-    dataset, variables, dims = open_input(spec)
+    dataset, variables, dims, _ = open_input(spec)
     transform = dict(spec.transform)
     kind, dtype = transform.pop("kind"), transform.pop("dtype")
     expected = getattr(xr_api, kind)(dataset.astype(dtype) if dtype else dataset, dims=dims,

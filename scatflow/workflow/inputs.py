@@ -16,8 +16,9 @@ class InputError(ValueError):
 
 
 def open_input(spec):
-    """`(dataset, variables, dims)`: the dask-backed input and what is transformed over what.
-    Raises InputError listing every problem."""
+    """`(dataset, variables, dims, chunks)`: the input (selected; lazy where it was read from a
+    store, in memory for a bundled dataset), what is transformed over what, and the chunks to
+    read it in (whole along `dims`). Raises InputError listing every problem."""
     section = spec.input
     dataset = _open(section)
     problems = []
@@ -44,7 +45,7 @@ def open_input(spec):
         dataset = dataset.isel({d: slice(a, b) for d, (a, b) in section["select"].items()})
     chunks = {d: -1 for d in dims}
     chunks.update({d: n for d, n in section["chunks"].items() if d not in dims})
-    return dataset.chunk(chunks), variables, dims
+    return dataset, variables, dims, chunks
 
 
 def _open(section):

@@ -22,6 +22,8 @@ TARGET_CHUNK_BYTES = 16 * 2**20  # default zarr chunk size along the region dim
 @dataclass
 class Plan:
     spec: object
+    source: object  # the selected input Dataset as opened (in memory for bundled datasets)
+    chunks: dict  # the dask chunks the input is read in
     input: object  # the lazy input Dataset (selected, chunked)
     output: object  # the lazy output Dataset (what the store will hold)
     variables: list
@@ -51,7 +53,8 @@ def region_name(region):
 
 def make_plan(spec, threads_per_worker=None):
     """The Plan of `spec`; InputError lists every problem found against the data."""
-    dataset, variables, dims = open_input(spec)
+    source, variables, dims, chunks = open_input(spec)
+    dataset = source.chunk(chunks)
     problems = []
     output = _lazy_output(spec, dataset, dims, problems)
     loop = [d for d in dataset[variables[0]].dims if d not in dims]
@@ -73,22 +76,32 @@ def make_plan(spec, threads_per_worker=None):
         raise InputError(problems)
     regions = [(start, min(start + size, length)) for start in range(0, length, size)]
     if region_dim:
-        dataset = dataset.chunk({region_dim: shard or chunk})
+        chunks = dict(chunks, **{region_dim: shard or chunk})
+        dataset = source.chunk(chunks)
         output = _lazy_output(spec, dataset, dims, problems)
     threads = threads_per_worker or _default_threads(spec)
-    memory = estimate_worker_memory(spec, dataset, variables, dims, region_dim, shard or chunk,
-                                    threads)
-    return Plan(spec, dataset, output, variables, dims, region_dim, regions, chunk, shard,
-                _count_tasks(output, variables, region_dim, regions),
+    memory = estimate_worker_memory(spec, dataset, variables, dims, threads)
+    return Plan(spec, source, chunks, dataset, output, variables, dims, region_dim, regions,
+                chunk, shard, _count_tasks(output, variables, region_dim, regions),
                 int(sum(dataset[v].nbytes for v in variables)),
                 int(sum(output[v].nbytes for v in variables)), threads, memory)
 
 
 def region_piece(plan, region):
-    """The output's data variables over one region, coords dropped (the template has them)."""
-    piece = plan.output[plan.variables]
+    """The output's data variables over one region, coords dropped (the template has them).
+    An input held in memory is cut to the region first, so that a region's graph carries its
+    own input only, not the whole dataset."""
+    import dask
+
+    piece = plan.output
     if plan.region_dim:
-        piece = piece.isel({plan.region_dim: slice(*region)})
+        window = {plan.region_dim: slice(*region)}
+        if any(dask.is_dask_collection(plan.source[v].data) for v in plan.variables):
+            piece = piece.isel(window)
+        else:
+            piece = _lazy_output(plan.spec, plan.source.isel(window).chunk(plan.chunks),
+                                 plan.dims, [])
+    piece = piece[plan.variables]
     return piece.drop_vars(list(piece.coords))
 
 
@@ -149,7 +162,7 @@ def _count_tasks(output, variables, region_dim, regions):
     return total
 
 
-def estimate_worker_memory(spec, dataset, variables, dims, region_dim, unit, threads):
+def estimate_worker_memory(spec, dataset, variables, dims, threads):
     """Bytes: a worker's baseline, its filter bank, one task's working set, and the peak."""
     import tracemalloc
 

@@ -5,7 +5,7 @@
       storage_options: {}             # fsspec options of a URL (credentials, endpoint_url, ...)
       dataset: hadcm3_air_temperature # or: a real dataset shipped in a package (workflow.datasets)
       options: {scenario: A1B}        #     its loader's options
-      file: {package: iris_sample_data, path: sample_data/A1B_north_america.nc}
+      file: {package: iris_sample_data, path: sample_data/SOI_Darwin.nc}
                                       # or: a netCDF or zarr file inside an installed package
       variables: [air_temperature]    # default: every variable that has all of `dims`
       dims: [latitude, longitude]     # the transformed dims (default: the transform's defaults)
@@ -13,7 +13,7 @@
       select: {time: [0, 48]}         # index ranges [start, stop) to keep (a slice of the data)
     transform:
       kind: scattering2d              # scattering1d | scattering2d | harmonic_scattering3d
-      J: 2                            # and every other keyword of the frontend (L, Q, max_order, ...)
+      J: 2                            # and every other frontend keyword (L, Q, max_order, ...)
       backend: auto                   # auto | numpy | cupy (cupy: GPU workers)
       dtype: float32                  # float32 | float64 | null (the data's float type)
       chunking: rechunk               # rechunk | halo ; nan_policy: propagate | raise | a number
