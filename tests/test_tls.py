@@ -199,6 +199,30 @@ def test_client_configured_by_the_readmes_environment(cluster, certs, tmp_path):
                                rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.cluster
+def test_scatflow_run_on_the_tls_cluster_with_the_readmes_environment(cluster, certs, tmp_path):
+    """`scatflow run --scheduler-address tls://...` itself, configured by the README's
+    environment only, writes the whole store; without it, the run is refused."""
+    address, _ = cluster
+    spec = yaml.safe_load((ROOT / "workflows" / "hadcm3_scattering2d.yaml").read_text())
+    spec["input"]["select"] = {"time": [0, 24]}
+    spec["output"]["store"] = str(tmp_path / "out.zarr")
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    command = [sys.executable, "-m", "scatflow.cli", "run", str(path), "--no-progress",
+               "--scheduler-address", address]
+    env = dict(os.environ, **readme_client_environment(certs))
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "1 region(s) written, 0 already done" in done.stdout
+    plain = {k: v for k, v in os.environ.items() if not k.startswith("DASK_DISTRIBUTED__COMM")}
+    refused = subprocess.run(command[:-2] + ["--scheduler-address", address, "--overwrite"],
+                             env=dict(plain, DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="5s"),
+                             capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "cannot connect to tls://" in refused.stderr, refused.stderr
+
+
 def flatten(config, prefix=""):
     """{"a": {"b": 1}} -> {"a.b": 1}: dask.config.set replaces whole subtrees otherwise."""
     flat = {}

@@ -124,7 +124,14 @@ def run_workflow(spec, *, scheduler_address=None, scheduler_file=None, resume=Fa
         store.release()
         return Report(regions_skipped=len(plan.regions), output_bytes=store.size_bytes(),
                       seconds=time.perf_counter() - started)
-    client, cluster = connect(spec.cluster, scheduler_address, scheduler_file)
+    try:
+        client, cluster = connect(spec.cluster, scheduler_address, scheduler_file)
+    except (OSError, TypeError, ValueError) as error:
+        raise RefusedError(f"cluster: cannot connect to "
+                           f"{scheduler_address or scheduler_file or spec.cluster}: "
+                           f"{type(error).__name__}: {error} (a TLS scheduler needs the "
+                           f"certificates in Dask's config: cluster/README.md); nothing "
+                           f"written") from None
     try:
         echo(f"dashboard  {client.dashboard_link}")
         store.acquire()
