@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import psutil
@@ -148,6 +149,12 @@ def test_a_second_run_on_an_active_output_is_refused(tmp_path):
     first = scatflow("run", spec, "--no-progress")
     lock = tmp_path / "out.zarr" / "_scatflow" / "lock.json"
     try:
+        line = ""
+        while not line.startswith("dashboard"):
+            line = first.stdout.readline()
+            assert line, first.communicate()
+        with urllib.request.urlopen(line.split()[1], timeout=30) as page:
+            assert page.status == 200  # the dashboard the run links to is served
         while not lock.exists():
             assert first.poll() is None, first.communicate()
             time.sleep(0.05)
