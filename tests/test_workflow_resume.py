@@ -86,7 +86,7 @@ def test_killed_runs_resume_to_a_store_identical_to_an_uninterrupted_one(referen
     spec = write_spec(tmp_path)
     store = tmp_path / "out.zarr"
     rng = random.Random(20261202)
-    targets = sorted(rng.sample(range(2, 38), 3))
+    targets = sorted(rng.sample(range(2, 34), 3))  # at least 6 regions left to kill into
     process = scatflow("run", spec, "--resume", "--no-progress")
     time.sleep(rng.uniform(0.5, 3.0))
     assert process.poll() is None
@@ -97,7 +97,7 @@ def test_killed_runs_resume_to_a_store_identical_to_an_uninterrupted_one(referen
         while count_markers(store) < target:
             assert process.poll() is None, process.communicate()
             time.sleep(0.02)
-        time.sleep(rng.uniform(0.0, 0.3))
+        time.sleep(rng.uniform(0.0, 0.1))
         kill_group(process)
         killed_at.append(count_markers(store))
     print(f"killed with {killed_at} of 40 regions marked")
