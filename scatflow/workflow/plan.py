@@ -204,13 +204,12 @@ def _worker_baseline():
 
 
 def _frontend(spec, dataset, variables, dims):
-    from ..frontends import numpy as numpy_frontend
+    """The cached frontend the tasks run (`scatflow.dask.describe`), and the compute dtype."""
+    from .. import dask as scat_dask
 
-    kind = spec.transform["kind"]
-    cls_name = xr_api.TRANSFORMS[kind][0]
-    signal = tuple(dataset.sizes[d] for d in dims)
-    shape = signal[0] if len(signal) == 1 else signal
-    frontend = getattr(numpy_frontend, cls_name)(shape=shape, **spec.frontend_kwargs)
+    cls_name = xr_api.TRANSFORMS[spec.transform["kind"]][0]
+    frontend = scat_dask.describe(cls_name, tuple(dataset.sizes[d] for d in dims),
+                                  **spec.frontend_kwargs)
     dtype = spec.transform["dtype"] or np.result_type(*(dataset[v].dtype for v in variables))
     dtype = np.dtype(dtype) if np.dtype(dtype).kind == "f" else np.dtype(np.float64)
     return frontend, dtype

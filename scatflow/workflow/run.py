@@ -51,7 +51,7 @@ class Report:
         return lines
 
 
-def check_output(spec, plan, store, resume, overwrite):
+def check_output(spec, store, resume, overwrite):
     """Refuse what must not run, before anything is written."""
     if resume and overwrite:
         raise RefusedError("--resume and --overwrite exclude each other: resume completes a "
@@ -113,7 +113,7 @@ def run_workflow(spec, *, scheduler_address=None, scheduler_file=None, resume=Fa
     LockError before writing anything when the run must not go ahead."""
     plan = make_plan(spec)
     store = OutputStore(spec.output["store"], spec.output["storage_options"])
-    check_output(spec, plan, store, resume, overwrite)
+    check_output(spec, store, resume, overwrite)
     for line in describe_plan(plan):
         echo(line)
     if dry_run:
@@ -136,7 +136,7 @@ def run_workflow(spec, *, scheduler_address=None, scheduler_file=None, resume=Fa
         echo(f"dashboard  {client.dashboard_link}")
         store.acquire()
         try:
-            report = _write(plan, store, client, overwrite, progress, echo)
+            report = _write(plan, store, client, overwrite, progress)
         finally:
             store.release()
         report.output_bytes = store.size_bytes()
@@ -160,7 +160,7 @@ def _complete(plan, store):
             and set(plan.region_names()) <= store.done_regions())
 
 
-def _write(plan, store, client, overwrite, progress, echo):
+def _write(plan, store, client, overwrite, progress):
     if overwrite:
         store.clear()
     if store.template() is None:
@@ -171,7 +171,7 @@ def _write(plan, store, client, overwrite, progress, echo):
     report = Report(regions_skipped=len(plan.regions) - len(todo))
     if todo:
         started = time.perf_counter()
-        _write_regions(plan, store, client, todo, progress, echo)
+        _write_regions(plan, store, client, todo, progress)
         report.write_seconds = time.perf_counter() - started
     report.regions_done = len(todo)
     per_index = plan.input_bytes / max(plan.input.sizes.get(plan.region_dim, 1), 1)
@@ -221,7 +221,7 @@ def _compressors(codec):
                               shuffle=codec.get("shuffle", "bitshuffle"))]
 
 
-def _write_regions(plan, store, client, todo, progress, echo):
+def _write_regions(plan, store, client, todo, progress):
     """Compute and write the regions, a bounded number in flight; mark each when written."""
     import click
     from distributed import as_completed
