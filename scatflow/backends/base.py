@@ -88,20 +88,25 @@ class Backend:
                 x = self.take(x, reflect_indices(x.shape[axis], left, right), axis=x.ndim + axis)
         return x
 
-    def multiply_periodize(self, x, filters, factor, ndim):
+    def multiply_periodize(self, x, filters, factor, ndim, blocks=None):
         """The spectrum of (signal filtered by `filters`) decimated by `factor` on each of the
         trailing `ndim` axes: each axis of length n becomes n // factor, the mean of the
         `factor` blocks of the product (Fourier periodization = decimation in space).
+        `blocks` (tuples of block numbers, one per axis): the only blocks where `filters` is not
+        negligible, the only ones summed (default: all).
 
         Accumulated block by block so that the full-size product is never stored; where
         `writes_in_place(x, filters)`, a cache-sized slab of x's leading rows at a time: the
         product fans out over the filters, so a whole-array accumulator is many times the cache
-        and each of its factor^ndim passes would go to memory (1.6-2.2x faster here). Beyond
-        MAX_BLOCKS blocks (small arrays at large decimations) a per-block Python loop costs more
-        than the product itself: the whole product is summed over its blocks in one call."""
+        and each of its passes would go to memory (1.6-2.2x faster here). Where more than
+        MAX_BLOCKS blocks and most of all blocks are to be summed (small arrays at large
+        decimations), a per-block Python loop costs more than the product itself: the whole
+        product is summed over its blocks in one call."""
         if factor == 1:
             return x * filters
-        if factor**ndim > MAX_BLOCKS:
+        sizes = [n // factor for n in x.shape[-ndim:]]
+        blocks = _blocks(factor, sizes, blocks)
+        if len(blocks) > max(MAX_BLOCKS, factor**ndim // 4):
             product = x * filters
             lead = product.ndim - ndim
             shape = tuple(product.shape[:lead])
@@ -112,12 +117,13 @@ class Backend:
                 product = self.sum(product, (axis,))
             return product * (1.0 / factor**ndim)
         if x.ndim > filters.ndim and self.writes_in_place(x, filters):
-            return self._multiply_periodize_in_slabs(x, filters, factor, ndim)
-        return self._block_mean(x, filters, _blocks(factor, [n // factor for n in x.shape[-ndim:]]))
+            return self._multiply_periodize_in_slabs(x, filters, factor, ndim, blocks)
+        return self._block_mean(x, filters, blocks, factor**ndim)
 
-    def _block_mean(self, x, filters, blocks, total=None, scratch=None):
-        """The mean over `blocks` of x * filters: out of place, or written into `total` (each
-        product into `scratch`) where they are given."""
+    def _block_mean(self, x, filters, blocks, count, total=None, scratch=None):
+        """The sum over `blocks` of x * filters divided by `count` (the number of blocks of
+        the periodization): out of place, or written into `total` (each product into `scratch`)
+        where they are given."""
         for i, index in enumerate(blocks):
             if total is None:
                 total = x[index] * filters[index]
@@ -128,7 +134,7 @@ class Backend:
             else:
                 self.multiply_into(x[index], filters[index], scratch)
                 total += scratch
-        total *= 1.0 / len(blocks)
+        total *= 1.0 / count
         return total
 
     def writes_in_place(self, x, filters):
@@ -136,7 +142,7 @@ class Backend:
         CPU arrays outside autograd and tracing compilers."""
         return False
 
-    def _multiply_periodize_in_slabs(self, x, filters, factor, ndim):
+    def _multiply_periodize_in_slabs(self, x, filters, factor, ndim, blocks):
         lead = tuple(x.shape[:x.ndim - filters.ndim])
         rows = self.reshape(x, (math.prod(lead),) + tuple(x.shape[len(lead):]))
         row_shape = tuple(max(a, b) for a, b in zip(rows.shape[1:-ndim], filters.shape[:-ndim])) + tuple(
@@ -144,10 +150,10 @@ class Backend:
         out = self.empty((rows.shape[0],) + row_shape, like=x)
         slab = max(1, SLAB_BYTES // (math.prod(row_shape) * x.itemsize))
         term = self.empty((min(slab, rows.shape[0]),) + row_shape, like=x)
-        blocks = _blocks(factor, row_shape[-ndim:])
         for start in range(0, rows.shape[0], slab):
             total = out[start:start + slab]
-            self._block_mean(rows[start:start + slab], filters, blocks, total, term[:total.shape[0]])
+            self._block_mean(rows[start:start + slab], filters, blocks, factor**ndim, total,
+                             term[:total.shape[0]])
         return self.reshape(out, lead + row_shape)
 
 
@@ -155,10 +161,13 @@ SLAB_BYTES = 2**20  # accumulator of one slab of `multiply_periodize`: about a c
 MAX_BLOCKS = 16  # `multiply_periodize` loops over at most this many blocks (factor 4 in 2D)
 
 
-def _blocks(factor, sizes):
-    """Index tuples of the factor^ndim blocks of sizes `sizes` on the trailing axes."""
+def _blocks(factor, sizes, numbers=None):
+    """Index tuples of the blocks of sizes `sizes` on the trailing axes numbered `numbers`
+    (default: all factor^ndim of them)."""
+    if numbers is None:
+        numbers = itertools.product(range(factor), repeat=len(sizes))
     return [(Ellipsis,) + tuple(slice(b * n, (b + 1) * n) for b, n in zip(block, sizes))
-            for block in itertools.product(range(factor), repeat=len(sizes))]
+            for block in numbers]
 
 
 def reflect_indices(n, left, right):

@@ -7,7 +7,7 @@ in space as two small matrix products (`lowpass_matrices_2d`), so the second-ord
 never transformed back to Fourier.
 """
 
-from ..filters.morlet2d import filter_bank_2d, lowpass_matrices_2d
+from ..filters.morlet2d import filter_bank_2d, lowpass_matrices_2d, wavelet_blocks_2d
 from . import planning_batch
 from .paths import Path
 
@@ -57,12 +57,14 @@ class Scattering2DCore:
         return filter_bank_2d(*self.padded_shape, self.J, self.L, self.filter_levels)
 
     def filters(self):
-        """What the forward uses: the wavelets in Fourier and the low-pass as matrices."""
+        """What the forward uses: the wavelets in Fourier, the blocks of their periodizations
+        that are not negligible, and the low-pass as matrices."""
         return {"psi": self.fourier_filters()[1],
+                "blocks": wavelet_blocks_2d(*self.padded_shape, self.J, self.L, self.filter_levels),
                 "lowpass": lowpass_matrices_2d(*self.padded_shape, self.J, self.filter_levels)}
 
     def __call__(self, x, backend, filters):
-        psi, lowpass_matrices = filters["psi"], filters["lowpass"]
+        psi, blocks, lowpass_matrices = filters["psi"], filters["blocks"], filters["lowpass"]
         J, L = self.J, self.L
         out = [None] * len(self.paths)
 
@@ -72,10 +74,10 @@ class Scattering2DCore:
             rows, cols = lowpass_matrices[res]
             return backend.matmul(rows, backend.matmul(U, cols))
 
-        def wavelet_modulus(U_hat, wavelets, factor):
-            """|U * psi|, decimated by `factor`, in space."""
-            return backend.modulus(backend.ifft(backend.multiply_periodize(U_hat, wavelets, factor, 2), 2,
-                                                overwrite=True))
+        def wavelet_modulus(U_hat, j, r, angles=slice(None)):
+            """|U * psi[j][r]|, decimated by 2^(j - r), in space."""
+            product = backend.multiply_periodize(U_hat, psi[j][r][angles], 2 ** (j - r), 2, blocks[j][r])
+            return backend.modulus(backend.ifft(product, 2, overwrite=True))
 
         U0 = x if self.pre_pad else backend.pad_reflect(x, self.pads)
         out[0] = lowpass(U0, 0)
@@ -85,7 +87,7 @@ class Scattering2DCore:
         X = backend.reshape(X, (X.shape[0], 1) + tuple(X.shape[1:]))
         for j1 in range(J):
             for angles in _angle_groups(planning_batch(x), L, L if self.max_order > 1 else 1, X.shape[-2:], j1):
-                U1 = wavelet_modulus(X, psi[j1][0][angles], 2**j1)  # (B, a, m, n)
+                U1 = wavelet_modulus(X, j1, 0, angles)  # (B, a, m, n)
                 S1 = lowpass(U1, j1)
                 for a, t1 in enumerate(range(angles.start, angles.stop)):
                     out[self._index[(j1, t1)]] = S1[:, a]
@@ -94,7 +96,7 @@ class Scattering2DCore:
                 U1_hat = backend.fft(U1, 2)
                 U1_hat = backend.reshape(U1_hat, tuple(U1_hat.shape[:2]) + (1,) + tuple(U1_hat.shape[2:]))
                 for j2 in range(j1 + 1, J):
-                    U2 = wavelet_modulus(U1_hat, psi[j2][j1], 2 ** (j2 - j1))  # (B, a, L, ...)
+                    U2 = wavelet_modulus(U1_hat, j2, j1)  # (B, a, L, ...)
                     S2 = lowpass(U2, j2)
                     for a, t1 in enumerate(range(angles.start, angles.stop)):
                         for t2 in range(L):

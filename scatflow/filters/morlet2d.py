@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 import scipy.fft
 
-from . import read_only
+from . import decimated_circulant, read_only, significant_blocks
 
 REPLICAS = (-2, -1, 0, 1, 2)
 NEGLIGIBLE_EXPONENT = 50.0  # exp(-50) ~ 2e-22: a replica this far out changes nothing in float64
@@ -107,6 +107,21 @@ def filter_bank_2d(M_padded, N_padded, J, L, filter_levels="kymatio"):
     return lowpass_levels_2d(M_padded, N_padded, J, filter_levels), psi
 
 
+# Fourier filters computed as the FFT of spatial ones carry round-off of about 1e-16 of their
+# peak at every bin: blocks of the spectrum below NEGLIGIBLE times the peak add nothing a
+# float64 result can hold, and the periodizations skip them (`wavelet_blocks_2d`).
+NEGLIGIBLE = 1e-16
+
+
+@lru_cache(maxsize=16)
+def wavelet_blocks_2d(M_padded, N_padded, J, L, filter_levels="kymatio"):
+    """`blocks[j][r]`: the `significant_blocks` of `psi[j][r]` (`filter_bank_2d`) for the
+    periodization the scattering applies to it, by 2^(j - r)."""
+    _, psi = filter_bank_2d(M_padded, N_padded, J, L, filter_levels)
+    return tuple({r: significant_blocks(level, 2 ** (j - r), NEGLIGIBLE) for r, level in levels.items()}
+                 for j, levels in enumerate(psi))
+
+
 @lru_cache(maxsize=16)
 def lowpass_levels_2d(M_padded, N_padded, J, filter_levels="kymatio"):
     """`phi[r]`, the Fourier low-pass at resolution 2^-r for r = 0..max(J-1, 0)."""
@@ -129,19 +144,10 @@ def lowpass_matrices_2d(M_padded, N_padded, J, filter_levels="kymatio"):
         if np.abs(np.outer(along_rows, along_cols) - phi).max() > 1e-12 * np.abs(phi).max():
             raise RuntimeError("the 2D low-pass is not separable: lowpass_matrices_2d does not apply")
         step = 2 ** (J - r)
-        rows = _decimated_circulant(along_rows, step)
-        cols = _decimated_circulant(along_cols, step).T
+        rows = decimated_circulant(along_rows, step * np.arange(1, along_rows.size // step - 1))
+        cols = decimated_circulant(along_cols, step * np.arange(1, along_cols.size // step - 1)).T
         matrices.append((read_only(rows), read_only(np.ascontiguousarray(cols))))
     return tuple(matrices)
-
-
-def _decimated_circulant(fourier, step):
-    """Rows t = 1 .. n / step - 2 of (periodic convolution with the kernel whose DFT is `fourier`,
-    then keep every `step`-th sample)."""
-    n = fourier.shape[0]
-    kernel = np.real(np.fft.ifft(fourier))
-    kept = step * np.arange(1, n // step - 1)
-    return kernel[(kept[:, None] - np.arange(n)[None, :]) % n]
 
 
 def _wavelet_levels(M, N, J, L, j, filter_levels):
