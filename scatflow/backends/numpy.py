@@ -81,6 +81,10 @@ class NumpyBackend(Backend):
     def empty(self, shape, like):
         return self.xp.empty(shape, like.dtype)
 
+    def zeros_along(self, like, n):
+        """Zeros of `like`'s dtype and shape, but n long on the last axis."""
+        return self.xp.zeros(tuple(like.shape[:-1]) + (n,), like.dtype)
+
     def multiply_into(self, a, b, out):
         self.xp.multiply(a, b, out=out)
 

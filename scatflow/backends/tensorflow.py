@@ -75,6 +75,11 @@ class TensorFlowBackend(Backend):
         """tf.reshape; a None in `shape` (an unknown batch size, at most one) becomes -1."""
         return tf.reshape(x, [-1 if n is None else n for n in shape])
 
+    def zeros_along(self, like, n):
+        """Zeros of `like`'s dtype and shape, but n long on the last axis (the batch size may
+        be unknown while tracing)."""
+        return tf.zeros(tf.concat([tf.shape(like)[:-1], [n]], 0), like.dtype)
+
     def concatenate(self, arrays, axis):
         return tf.concat(arrays, axis=axis)
 

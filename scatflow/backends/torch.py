@@ -87,6 +87,10 @@ class TorchBackend(Backend):
     def empty(self, shape, like):
         return torch.empty(shape, dtype=like.dtype, device=like.device)
 
+    def zeros_along(self, like, n):
+        """Zeros of `like`'s dtype, device and shape, but n long on the last axis."""
+        return torch.zeros(tuple(like.shape[:-1]) + (n,), dtype=like.dtype, device=like.device)
+
     def multiply_into(self, a, b, out):
         torch.mul(a, b, out=out)
 

@@ -348,18 +348,25 @@ def _filter_fold(backend, U_hat, filt, support, factor):
     `factor`, i.e. the mean of the `factor` blocks of length M / factor. Only the blocks where
     `filt` is not negligible are multiplied (bins -support[0]..support[1], see
     `support_bins` and SUPPORT_EPS in `filters.morlet1d`: a folded level of a filter lives on
-    the same bins modulo its length), and the 1 / factor of the mean (a power of two: exact) is
+    the same bins modulo its length), only those bins where they fold onto distinct ones, and the 1 / factor of the mean (a power of two: exact) is
     applied to the filter, the smaller operand, so that the blocks are then just added."""
     M = U_hat.shape[-1]
     if factor == 1:
         return U_hat * filt
     m = M // factor
     below, above = support
+    scale = 1.0 / factor
+    if above + 1 + below <= m:  # the band folds onto distinct bins: its products, in place
+        pieces = [U_hat[..., : above + 1] * (filt[..., : above + 1] * scale)]
+        if above + 1 + below < m:
+            pieces.append(backend.zeros_along(pieces[0], m - above - 1 - below))
+        if below:
+            pieces.append(U_hat[..., M - below:] * (filt[..., M - below:] * scale))
+        return backend.concatenate(pieces, -1) if len(pieces) > 1 else pieces[0]
     n_head = -(-(above + 1) // m)
     n_tail = -(-below // m)
     if n_head + n_tail >= factor:
         n_head, n_tail = factor, 0
-    scale = 1.0 / factor
     Y = _fold(backend, U_hat[..., : n_head * m] * (filt[..., : n_head * m] * scale), n_head, m)
     if n_tail:
         tail = slice(M - n_tail * m, M)

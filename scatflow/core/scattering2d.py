@@ -57,14 +57,15 @@ class Scattering2DCore:
         return filter_bank_2d(*self.padded_shape, self.J, self.L, self.filter_levels)
 
     def filters(self):
-        """What the forward uses: the wavelets in Fourier, the blocks of their periodizations
-        that are not negligible, and the low-pass as matrices."""
+        """What the forward uses: the wavelets in Fourier and the low-pass as matrices."""
         return {"psi": self.fourier_filters()[1],
-                "blocks": wavelet_blocks_2d(*self.padded_shape, self.J, self.L, self.filter_levels),
                 "lowpass": lowpass_matrices_2d(*self.padded_shape, self.J, self.filter_levels)}
 
     def __call__(self, x, backend, filters):
-        psi, blocks, lowpass_matrices = filters["psi"], filters["blocks"], filters["lowpass"]
+        psi, lowpass_matrices = filters["psi"], filters["lowpass"]
+        # the blocks of each periodization that are not negligible: plain Python, kept out of
+        # the filters, which frameworks convert and rebuild at every call (cached)
+        blocks = wavelet_blocks_2d(*self.padded_shape, self.J, self.L, self.filter_levels)
         J, L = self.J, self.L
         out = [None] * len(self.paths)
 
