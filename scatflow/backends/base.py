@@ -105,6 +105,10 @@ class Backend:
         if factor == 1:
             return x * filters
         sizes = [n // factor for n in x.shape[-ndim:]]
+        if blocks is not None and len(blocks) > MAX_BLOCKS:
+            spans = [sorted({b[axis] for b in blocks}) for axis in range(ndim)]
+            if math.prod(map(len, spans)) <= factor**ndim // 4:
+                return self._periodize_spans(x, filters, factor, sizes, spans)
         blocks = _blocks(factor, sizes, blocks)
         if len(blocks) > max(MAX_BLOCKS, factor**ndim // 4):
             product = x * filters
@@ -119,6 +123,23 @@ class Backend:
         if x.ndim > filters.ndim and self.writes_in_place(x, filters):
             return self._multiply_periodize_in_slabs(x, filters, factor, ndim, blocks)
         return self._block_mean(x, filters, blocks, factor**ndim)
+
+    def _periodize_spans(self, x, filters, factor, sizes, spans):
+        """`multiply_periodize` summing the blocks whose numbers along each axis are in that
+        axis's `spans` (a box of few blocks, cut out by gathers): a few operations instead of
+        a loop over many small blocks."""
+        ndim = len(sizes)
+        parts = []
+        for a in (x, filters):
+            lead = tuple(a.shape[:a.ndim - ndim])
+            a = self.reshape(a, lead + tuple(d for n in sizes for d in (factor, n)))
+            for axis, numbers in enumerate(spans):
+                a = self.take(a, numbers, axis=len(lead) + 2 * axis)
+            parts.append(a)
+        product = parts[0] * parts[1]
+        for axis in range(ndim):  # the block axes, each followed by its sizes axis
+            product = self.sum(product, (product.ndim - 2 * (ndim - axis),))
+        return product * (1.0 / factor**ndim)
 
     def _block_mean(self, x, filters, blocks, count, total=None, scratch=None):
         """The sum over `blocks` of x * filters divided by `count` (the number of blocks of

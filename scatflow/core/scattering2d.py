@@ -37,6 +37,7 @@ class Scattering2DCore:
         # (the low-pass output loses one sample at each border); pre_pad input is padded already
         self.output_grid = tuple((2**J - (0 if pre_pad else before), 2**J) for before, _ in self.pads)
         self._index = {p.key: i for i, p in enumerate(self.paths)}
+        self._blocks = None
 
     def _enumerate_paths(self):
         J, L = self.J, self.L
@@ -57,15 +58,23 @@ class Scattering2DCore:
         return filter_bank_2d(*self.padded_shape, self.J, self.L, self.filter_levels)
 
     def filters(self):
-        """What the forward uses: the wavelets in Fourier and the low-pass as matrices."""
+        """What the forward uses: the wavelets in Fourier and the low-pass as matrices. Also
+        finds the blocks of each periodization that are not negligible (`_blocks`)."""
+        self._wavelet_blocks()
         return {"psi": self.fourier_filters()[1],
                 "lowpass": lowpass_matrices_2d(*self.padded_shape, self.J, self.filter_levels)}
 
+    def _wavelet_blocks(self):
+        """`wavelet_blocks_2d` of this transform, kept on the core: plain Python that the
+        filters (which frameworks convert, and rebuild at every call) need not carry, and that
+        a compiler tracing the forward reads as constants."""
+        if self._blocks is None:
+            self._blocks = wavelet_blocks_2d(*self.padded_shape, self.J, self.L, self.filter_levels)
+        return self._blocks
+
     def __call__(self, x, backend, filters):
         psi, lowpass_matrices = filters["psi"], filters["lowpass"]
-        # the blocks of each periodization that are not negligible: plain Python, kept out of
-        # the filters, which frameworks convert and rebuild at every call (cached)
-        blocks = wavelet_blocks_2d(*self.padded_shape, self.J, self.L, self.filter_levels)
+        blocks = self._wavelet_blocks()
         J, L = self.J, self.L
         out = [None] * len(self.paths)
 
