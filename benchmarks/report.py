@@ -101,6 +101,53 @@ def observations(rows, tolerance=0.95):
     return lines
 
 
+def targets(rows):
+    """Issue 6's targets, each with the rows that meet it and those that miss it (with both
+    figures), all ratios Kymatio / scatflow from this run."""
+    def label(row):
+        return f"{row['config'].name} {row['frontend']} {row['dtype']}"
+
+    def same_frontend(name):
+        return lambda row: (figure(row, "kymatio", name), figure(row, "scatflow", name))
+
+    def against_kymatio_torch(row):
+        twin = next((other for other in rows if other["config"] is row["config"]
+                     and other["frontend"] == "torch" and other["dtype"] == row["dtype"]), None)
+        return (figure(twin, "kymatio", "forward_s") if twin else None,
+                figure(row, "scatflow", "forward_s"))
+
+    numpy_rows = [row for row in rows if row["frontend"] == "numpy"]
+    seconds, mib = same_frontend("forward_s"), same_frontend("peak_mib")
+    checks = [
+        ("NumPy forward >= 3x Kymatio's NumPy (1D, 2D)",
+         [row for row in numpy_rows if row["config"].dim < 3], seconds, 3.0, "s"),
+        ("NumPy forward >= 2x Kymatio's NumPy (3D)",
+         [row for row in numpy_rows if row["config"].dim == 3], seconds, 2.0, "s"),
+        ("NumPy forward >= 1.5x Kymatio's torch CPU", numpy_rows, against_kymatio_torch, 1.5,
+         "s"),
+        ("torch forward >= 2x Kymatio's torch CPU",
+         [row for row in rows if row["frontend"] == "torch"], seconds, 2.0, "s"),
+        ("constructor >= 10x Kymatio's (same frontend)", rows, same_frontend("constructor_s"),
+         10.0, "s"),
+        ("peak RSS <= Kymatio's (same frontend)", rows, mib, 1.0, "MiB"),
+    ]
+    lines = []
+    for title, chosen, pair, goal, unit in checks:
+        measured = [(row, *pair(row)) for row in chosen]
+        measured = [(row, k / s, k, s) for row, k, s in measured if k and s]
+        if not measured:
+            continue
+        missed = [m for m in measured if m[1] < goal]
+        line = (f"**{title}**: met in {len(measured) - len(missed)} of {len(measured)} rows "
+                f"(lowest {_ratio(min(m[1] for m in measured))})")
+        if missed:
+            line += "; missed: " + "; ".join(
+                f"{label(row)} ({value:.3g}x: Kymatio {k:.3g} {unit}, scatflow {s:.3g} {unit})"
+                for row, value, k, s in missed)
+        lines.append(line)
+    return lines
+
+
 # -- files ----------------------------------------------------------------------------------------
 def write_csv(path, rows, header_lines):
     """One line per row: every figure, its run count, the ratios; `header_lines` as `#` comments
@@ -251,7 +298,9 @@ def markdown(title, context, rows, dask, policy, command, stem):
             "torch's intra-op threads. scatflow's 1D default is Kymatio's main-branch filter "
             "normalisation (the same work as 0.3.0's).", "",
             KYMATIO_HEADER, *map(kymatio_row, rows), ""]
-        lines += ["Observations:", "", *[f"* {note}" for note in observations(rows)], ""]
+        lines += ["Issue 6's targets (ratios Kymatio / scatflow from this run):", "",
+                  *[f"* {line}" for line in targets(rows)], "",
+                  "Observations:", "", *[f"* {note}" for note in observations(rows)], ""]
     if dask:
         lines += ["## Dask: the `ds.scat` accessor, zarr to zarr", "",
                   f"`ds.scat.scattering2d(J={dask['J']}, L={dask['L']})` of {dask['n']} random "

@@ -348,8 +348,9 @@ def _filter_fold(backend, U_hat, filt, support, factor):
     `factor`, i.e. the mean of the `factor` blocks of length M / factor. Only the blocks where
     `filt` is not negligible are multiplied (bins -support[0]..support[1], see
     `support_bins` and SUPPORT_EPS in `filters.morlet1d`: a folded level of a filter lives on
-    the same bins modulo its length), only those bins where they fold onto distinct ones, and the 1 / factor of the mean (a power of two: exact) is
-    applied to the filter, the smaller operand, so that the blocks are then just added."""
+    the same bins modulo its length), only those bins where they fold onto distinct ones, and
+    the 1 / factor of the mean (a power of two: exact) is applied to the filter, the smaller
+    operand, so that the blocks are then just added."""
     M = U_hat.shape[-1]
     if factor == 1:
         return U_hat * filt

@@ -86,7 +86,8 @@ class Scattering2DCore:
 
         def wavelet_modulus(U_hat, j, r, angles=slice(None)):
             """|U * psi[j][r]|, decimated by 2^(j - r), in space."""
-            product = backend.multiply_periodize(U_hat, psi[j][r][angles], 2 ** (j - r), 2, blocks[j][r])
+            product = backend.multiply_periodize(U_hat, psi[j][r][angles], 2 ** (j - r), 2,
+                                                 blocks[j][r])
             return backend.modulus(backend.ifft(product, 2, overwrite=True))
 
         U0 = x if self.pre_pad else backend.pad_reflect(x, self.pads)

@@ -118,8 +118,8 @@ def wavelet_blocks_2d(M_padded, N_padded, J, L, filter_levels="kymatio"):
     """`blocks[j][r]`: the `significant_blocks` of `psi[j][r]` (`filter_bank_2d`) for the
     periodization the scattering applies to it, by 2^(j - r)."""
     _, psi = filter_bank_2d(M_padded, N_padded, J, L, filter_levels)
-    return tuple({r: significant_blocks(level, 2 ** (j - r), NEGLIGIBLE) for r, level in levels.items()}
-                 for j, levels in enumerate(psi))
+    return tuple({r: significant_blocks(level, 2 ** (j - r), NEGLIGIBLE)
+                  for r, level in levels.items()} for j, levels in enumerate(psi))
 
 
 @lru_cache(maxsize=16)
