@@ -72,10 +72,12 @@ def test_numpy_backend_reflect_pad_and_irfft():
     ("Scattering2D", dict(J=2, shape=(24, 20), L=4), (3, 2, 24, 20)),
     ("HarmonicScattering3D", dict(J=1, shape=(10, 10, 10), L=1), (3, 10, 10, 10)),
 ])
-def test_threaded_batches_equal_one_thread(name, kwargs, x_shape):
+def test_threaded_batches_equal_one_thread(monkeypatch, name, kwargs, x_shape):
     import scatflow.numpy
+    from scatflow.backends.base import Backend
     from scatflow.backends.numpy import NumpyBackend
 
+    monkeypatch.setattr(Backend, "min_slice_samples", 1)  # split even this small work
     x = np.random.default_rng(4).standard_normal(x_shape)
     threaded = getattr(scatflow.numpy, name)(backend=NumpyBackend(threads=3), **kwargs)
     single = getattr(scatflow.numpy, name)(backend=NumpyBackend(threads=1), **kwargs)
@@ -88,11 +90,13 @@ def test_threaded_batches_equal_one_thread(name, kwargs, x_shape):
     ("Scattering2D", dict(J=2, shape=(24, 20), L=4), (3, 2, 24, 20)),
     ("HarmonicScattering3D", dict(J=1, shape=(10, 10, 10), L=1), (3, 10, 10, 10)),
 ])
-def test_torch_threaded_batches_equal_one_thread_with_gradients(name, kwargs, x_shape):
+def test_torch_threaded_batches_equal_one_thread_with_gradients(monkeypatch, name, kwargs, x_shape):
     torch = pytest.importorskip("torch")
     import scatflow.torch
+    from scatflow.backends.base import Backend
     from scatflow.backends.torch import TorchBackend
 
+    monkeypatch.setattr(Backend, "min_slice_samples", 1)  # split even this small work
     results = []
     for threads in (3, 1):
         S = getattr(scatflow.torch, name)(backend=TorchBackend(threads=threads), **kwargs)

@@ -144,7 +144,9 @@ def test_requires_grad_and_no_grad():
     with torch.no_grad():
         out = S(x)
     assert not out.requires_grad
-    torch.testing.assert_close(out, S(x).detach(), rtol=0, atol=0)
+    # small work runs unsplit, where no_grad reaches the core: its untracked primitives (NumPy's
+    # |z|, in-place products) round differently from the tracked ones
+    torch.testing.assert_close(out, S(x).detach(), rtol=1e-6, atol=1e-7)
 
 
 # -- 4. torch.compile ------------------------------------------------------------------------

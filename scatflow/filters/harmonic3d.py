@@ -30,11 +30,15 @@ Kymatio's conventions, reproduced here (`kymatio/scattering3d/filter_bank.py`, `
 
 Kymatio builds in float32/complex64; we build in float64/complex128 (the frontend casts for
 float32 input). Kymatio's Gaussian filter bank (never used by its algorithm) is not built.
-Every array returned is read-only and cached (`functools.lru_cache`) by its parameters.
+Every array returned is read-only and cached by its parameters: the factored bank while
+something holds it (`cached_while_held`; at 128^3 it is 400 MB in float64, and a frontend that
+converted it to float32 or to torch buffers lets it go rather than keeping both for the life of
+the process), Kymatio's multiplied-out layout by `functools.lru_cache`.
 """
 
 import functools
 import math
+import weakref
 
 import numpy as np
 from scipy.special import sph_harm_y, sph_legendre_p
@@ -97,14 +101,35 @@ def norm_factor(l):
                   * math.factorial((l + 1) // 2))
 
 
-@functools.lru_cache(maxsize=4)
+def cached_while_held(builder):
+    """`builder(*key)`, an array, cached by its key for as long as something else holds it (a
+    weak reference): each holder (a frontend's converted bank, another core) shares one copy,
+    and a bank nobody holds is freed, then rebuilt if asked for again."""
+    cache = weakref.WeakValueDictionary()
+
+    @functools.wraps(builder)
+    def cached(*key):
+        array = cache.get(key)
+        if array is None:
+            array = cache[key] = builder(*key)
+        return array
+
+    cached.cache = cache
+    return cached
+
+
 def angular_factors(shape, L):
     """Per degree l = 0..L, the (2l+1, M, N, O) complex128 array (-i)^l Y_l^m, m = -l..l; None
     for l = 0 (Kymatio's l = 0 filter is the bare Gaussian: no harmonic or norm)."""
     shape = tuple(int(n) for n in shape)
+    return (None,) + tuple(angular_factor(shape, l) for l in range(1, int(L) + 1))
+
+
+@cached_while_held
+def angular_factor(shape, l):
+    """The (2l+1, M, N, O) complex128 array (-i)^l Y_l^m, m = -l..l, of degree l >= 1."""
     polar, azimuthal = kymatio_angles(shape, sparse=True)
-    return (None,) + tuple(read_only(spherical_harmonics(l, polar, azimuthal, (-1j) ** l))
-                           for l in range(1, L + 1))
+    return read_only(spherical_harmonics(l, polar, azimuthal, (-1j) ** l))
 
 
 MIRROR_TOLERANCE = 2.0**-80
@@ -128,7 +153,7 @@ def mirror_symmetric(shape, l, sigma):
     return log_ratio <= math.log(MIRROR_TOLERANCE)
 
 
-@functools.lru_cache(maxsize=4)
+@cached_while_held
 def radial_factors(shape, J, L, sigma_0):
     """(L+1, J+1, M, N, O) float64: norm_l (2 pi)^{3/2} s^l exp(-s^2 / 2), s = sigma_0 2^j |w|,
     and for l = 0 the Gaussian exp(-s^2 / 2)."""

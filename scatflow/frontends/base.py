@@ -2,6 +2,7 @@
 reshaping, filter conversion and the three output formats, all read from the core's paths."""
 
 import inspect
+import math
 import numbers
 
 import numpy as np
@@ -102,8 +103,10 @@ class ScatteringBase:
         return cls.default_backend
 
     def _build_filters(self):
-        """Build (or fetch from the cache) the NumPy filter bank at construction."""
-        self.core.filters()
+        """Build (or fetch from the cache) the NumPy filter bank at construction, and hold it
+        until its first conversion (`_filters_for`): some banks are cached only while held
+        (3D), and once converted to another precision the bank itself is not needed."""
+        self._held_filters = self.core.filters()
 
     @classmethod
     def _parameter_names(cls):
@@ -147,8 +150,14 @@ class ScatteringBase:
                                   dtype=compute_dtype(backend.input_dtype(flat)),
                                   device=backend.device(flat))
             return self._format([c[:0] for c in self.core(one, backend, filters)], batch_shape, backend)
-        coefficients = backend.map_batches(lambda b, chunk: self.core(chunk, b, filters), flat)
-        return self._format(coefficients, batch_shape, backend)
+
+        def run(worker_backend, chunk):
+            return self.core(chunk, worker_backend, filters)
+
+        if self.out_type == "array" and backend.writes_in_place(flat, flat):
+            return backend.reshape(self._array_in_place(run, flat, backend),
+                                   batch_shape + tuple(self.core.array_shape))
+        return self._format(backend.map_batches(run, flat), batch_shape, backend)
 
     __call__ = scattering
 
@@ -181,7 +190,27 @@ class ScatteringBase:
             single = "float32" in str(x.dtype)
             self._converted_filters[key] = map_arrays(
                 self.core.filters(), lambda a: backend.filter_array(a, single, device))
+            self._held_filters = None
         return self._converted_filters[key]
+
+    def __getstate__(self):
+        """Pickles and deep copies leave out the bank held since construction (it is rebuilt,
+        or fetched from the cache, by the first call)."""
+        state = self.__dict__.copy()
+        state.pop("_held_filters", None)
+        return state
+
+    def _array_in_place(self, run, flat, backend):
+        """The array output as (batch, paths, size): allocated once and filled slice by slice
+        (`map_batches_into`), so that the per-path coefficients, their concatenation over the
+        slices and their stack are not all held at once (2D J=3: the output is 3.4x the input).
+        Slices are sized by the signals as the core works on them: padded where the core says
+        so (`padded_shape`)."""
+        paths = len(self.core.paths)
+        size = math.prod(self.core.array_shape) // paths
+        out = backend.empty((flat.shape[0], paths, size), like=flat)
+        padded_shape = getattr(self.core, "padded_shape", self.core.input_shape)
+        return backend.map_batches_into(run, flat, out, math.prod(padded_shape))
 
     def _format(self, coefficients, batch_shape, backend):
         paths = self.core.paths

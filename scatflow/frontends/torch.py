@@ -4,7 +4,8 @@ The filter bank is held in non-persistent buffers, always real-valued (complex f
 angular factors, as `torch.view_as_real`), so `.to(device)`, `.cuda()`, `.double()`, `.half()`
 and `DataParallel` act on them while `state_dict()` stays empty. A buffer cast to another
 floating dtype is re-made from the exact float64 NumPy bank, so `.double()` gives float64 filters,
-not float32 ones widened.
+not float32 ones widened. The module does not hold the NumPy bank: the 3D bank (400 MB at 128^3)
+is freed once the buffers exist, and `.double()` builds it again.
 
 Precision follows the input: float32 in, float32 math; float64 in, float64 math (without calling
 `.double()`: where the buffers do not have the input's dtype, the NumPy bank is converted once per
@@ -12,7 +13,7 @@ dtype and device and cached); float16/bfloat16 in, float32 math. The input must 
 module's device (`.to(x.device)`), as for any torch layer.
 
 Pickles (and `copy.deepcopy`) hold the parameters only; the filters are rebuilt on load from
-the cached NumPy bank, in the dtype and on the device they had.
+the NumPy bank (cached, or built again), in the dtype and on the device they had.
 """
 
 import warnings
