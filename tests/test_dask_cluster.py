@@ -102,7 +102,7 @@ OUT_OF_CORE = dict(
 def _worker_events(client):
     """(restarts, removals, closings and extra additions of workers; pauses) from the
     scheduler's event log."""
-    actions = [msg for _, msg in client.get_events("all")]
+    actions = [msg for _, msg in client.get_events("all") if isinstance(msg, dict)]
     added = [m for m in actions if m.get("action") == "add-worker"]
     lost = [m for m in actions if m.get("action") in ("remove-worker", "closing-worker",
                                                           "restart-workers")]

@@ -107,7 +107,9 @@ def test_torch_threaded_batches_equal_one_thread_with_gradients(monkeypatch, nam
         assert (getattr(S._backend, "_pool", None) is not None) == (threads > 1)
     (out3, grad3), (out1, grad1) = results
     np.testing.assert_allclose(out3, out1, rtol=1e-13, atol=1e-15)
-    np.testing.assert_allclose(grad3, grad1, rtol=1e-12, atol=1e-14)
+    # the 3D core sizes its groups of products by the slice's batch: sums in another order, which
+    # the backward pass of the squared outputs magnifies (4e-11 relative seen)
+    np.testing.assert_allclose(grad3, grad1, rtol=1e-9, atol=1e-14)
 
 
 def test_thread_count_comes_from_the_environment(monkeypatch):

@@ -62,12 +62,11 @@ def test_compat_factor_equals_mean_reduced_levels(J, Q, T, oversampling):
     bank = morlet1d.filter_bank_1d(core.N_padded, J, *core.Q, core.T, core.max_order,
                                    core._psi2_levels, core._phi_levels, reduction="mean",
                                    kymatio_compat="0.3")
-    bank = dict(bank, lowpass=core.lowpass_matrices(bank["phi"]))
     saved = [(item, item.scale) for g in core.groups for item in [g] + g.blocks]
     try:
         for item, _ in saved:
             item.scale = 1.0
-        mean_run = core(x, get_backend("numpy"), bank)
+        mean_run = core(x, get_backend("numpy"), dict(bank))
     finally:
         for item, scale in saved:
             item.scale = scale
@@ -170,14 +169,12 @@ def test_translation_invariance_grows_with_T():
 
 
 def test_small_working_arrays_give_the_same_numbers(monkeypatch):
-    """Chunking (filter groups split by the working-memory cap) does not change the result
-    (beyond the last bits: BLAS sums the time-domain low-pass in an order that depends on the
-    number of rows)."""
+    """Chunking (filter groups split by the working-memory cap) does not change the result."""
     S = Scattering1D(6, 1024, (8, 2))
     x = np.random.default_rng(6).standard_normal((3, 1024))
     expected = S(x)
     monkeypatch.setattr(core1d, "WORKING_BYTES", 1)
-    np.testing.assert_allclose(S(x), expected, rtol=1e-13, atol=1e-17)
+    np.testing.assert_array_equal(S(x), expected)
 
 
 # -- dtypes and inputs -------------------------------------------------------------------------

@@ -90,23 +90,3 @@ def test_zeros_of_a_bank_cost_no_memory():
     bank = M._morlet_bank(3 * 2**16, np.array(xi), np.array(sigma))
     assert bank.filters.nbytes > 200 * 2**20
     assert _resident_mb() - before < 60
-
-
-@pytest.mark.parametrize("kwargs", [dict(J=8, shape=1024, Q=1), dict(J=6, shape=500, Q=(8, 2)),
-                                    dict(J=5, shape=256, Q=4, T=16, kymatio_compat="0.3",
-                                         oversampling=1),
-                                    dict(J=6, shape=1024, Q=2, T=256, stride=64)])
-def test_lowpass_in_time_equals_the_fourier_lowpass(kwargs):
-    """The low-passes the core runs in time (small matrices) give the Fourier path's numbers."""
-    from scatflow.backends import get_backend
-    from scatflow.numpy import Scattering1D
-
-    S = Scattering1D(**kwargs)
-    x = np.random.default_rng(1).standard_normal((3,) + S.core.input_shape)
-    bank = S.core.filters()
-    assert bank["lowpass"], "no low-pass runs in time here: the test checks nothing"
-    backend = get_backend("numpy")
-    in_time = S.core(x, backend, bank)
-    in_fourier = S.core(x, backend, dict(bank, lowpass={}))
-    for a, b in zip(in_time, in_fourier):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14 * np.abs(in_fourier[0]).max())

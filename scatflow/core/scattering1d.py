@@ -6,9 +6,6 @@ periodization, one inverse FFT and one modulus for the group), and so are the se
 paths that share (k1, k2): all pairs (n1, n2) of a block in one `(B, n1s, n2s, M)` array.
 Products with a band-limited filter skip the blocks of the spectrum where the filter is
 negligible (`_filter_fold`), which makes the narrow low-frequency wavelets and the low-pass cheap.
-Where a modulus is needed in Fourier only for its low-pass (U2, and U1 without second-order
-paths), the low-pass runs in time as one small matrix product (`lowpass_matrices`) where its
-output has few samples (`_small_matrix`): they cost less than the FFT they replace.
 
 Numbers: Kymatio's main branch by default (filter levels summed, #984). With
 `kymatio_compat="0.3"` the decimations follow Kymatio 0.3.0 (its `oversampling` formulas) and the
@@ -20,9 +17,6 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import partial
 
-import numpy as np
-
-from ..filters import decimated_circulant, read_only
 from ..filters.morlet1d import compute_border_indices, compute_padding, filter_bank_1d, filter_params
 from . import planning_batch
 from .paths import Path
@@ -30,8 +24,6 @@ from .paths import Path
 WORKING_BYTES = 2**22  # largest complex working array of one batched step (4 MB) ...
 SIMD_BYTES = 64  # ... unless its FFTs fill fewer SIMD lanes: 8 complex64 or 4 complex128
 # transforms at least (with 4 MB alone, N = 65536 and a batch of 4 ran 30% slower)
-MATRIX_COLUMNS = 32  # a low-pass in time (see `_small_matrix`): at most this many outputs ...
-MATRIX_ENTRIES = 2**18  # ... and entries (2 MB in float64)
 
 
 @dataclass
@@ -100,8 +92,6 @@ class Scattering1DCore:
                 f"output sample; use a smaller J (or T)")
         self.paths = tuple(self._enumerate_paths())
         self._index = {p.key: i for i, p in enumerate(self.paths)}
-        self._matrix_levels = {k for k in self._spectrum_free if self._small_matrix(k)}
-        self._matrices = None
         self.output_grid = None  # (input index of output sample 0, step) per signal axis
         if average == "local":
             self.array_shape = (len(self.paths), self._length(self.output_resolution))
@@ -177,10 +167,6 @@ class Scattering1DCore:
                 else:
                     g.blocks.append(_Block(n2, n2 + 1, n1_stop, k2, ext, res, scale))
         self._resolutions = sorted(resolutions)
-        self._spectrum_free = set()  # levels whose moduli need no spectrum but for the low-pass
-        if local:
-            self._spectrum_free = {g.k1 for g in self.groups if not g.blocks} | {
-                g.k1 + b.k2 for g in self.groups for b in g.blocks}
         decimations = [g.k1 for g in self.groups] + [g.k1 + b.k2 for g in self.groups for b in g.blocks]
         self._max_res = max(self._resolutions + decimations)
         self._phi_levels = 1 + (max(decimations) if local else 0)
@@ -204,42 +190,10 @@ class Scattering1DCore:
                                              "sigma": (sigma1, sigma2)})
 
     def filters(self):
-        """{'phi': levels, 'psi1': full-resolution bank, 'psi2': levels, 'support': bins,
-        'lowpass': {level: matrix} (see `lowpass_matrices`)}."""
-        bank = dict(filter_bank_1d(self.N_padded, self.J, self.Q[0], self.Q[1], self.T,
+        """{'phi': levels, 'psi1': full-resolution bank, 'psi2': levels, 'support': bins}."""
+        return dict(filter_bank_1d(self.N_padded, self.J, self.Q[0], self.Q[1], self.T,
                                    self.max_order, self._psi2_levels, self._phi_levels,
                                    kymatio_compat=self.kymatio_compat))
-        if self._matrices is None:
-            self._matrices = self.lowpass_matrices(bank["phi"])
-        bank["lowpass"] = self._matrices
-        return bank
-
-    def lowpass_matrices(self, phi):
-        """{k: A} for the levels k whose low-pass runs in time: for a real signal U decimated
-        by 2^k (padded), `U @ A` is its low-pass with `phi[k]` decimated to the output
-        resolution and unpadded, as `_lowpass` computes it in Fourier."""
-        matrices = {}
-        for k in sorted(self._matrix_levels):
-            ext, res = self._ext_res(k)
-            positions = 2**ext * np.arange(self.ind_start[res], self.ind_end[res])
-            matrices[k] = read_only(decimated_circulant(phi[k], positions).T)
-        return matrices
-
-    def _small_matrix(self, k):
-        """Whether the low-pass at level k runs in time: its matrix has few columns (output
-        samples; each costs two operations per input sample, against the FFT's ~5 log2 M) and
-        is small (it is built at construction and kept)."""
-        ext, res = self._ext_res(k)
-        columns = self.ind_end[res] - self.ind_start[res]
-        return columns <= MATRIX_COLUMNS and columns * self.N_padded // 2**k <= MATRIX_ENTRIES
-
-    def _ext_res(self, k):
-        """(ext, res) of the low-pass of a signal decimated by 2^k (local averaging): the same
-        for first- and second-order paths."""
-        if self.kymatio_compat is None:
-            return self.log2_stride - k, self.log2_stride
-        ext = max(self.log2_T - k - self.oversampling, 0)
-        return ext, k + ext
 
     # -- running -----------------------------------------------------------------------------
     def __call__(self, x, backend, filters):
@@ -268,11 +222,8 @@ class Scattering1DCore:
                 b = min(a + chunk, g.stop)
                 U1 = _filter_fold(backend, X, psi1[a:b], _span(support["psi1"], a, b), 2**g.k1)
                 U1 = backend.modulus(backend.ifft(U1, 1, overwrite=True))  # (B, b - a, Np / 2^k1)
-                in_time = local and not g.blocks and g.k1 in filters["lowpass"]
-                U1_hat = backend.fft(U1, 1) if (local or g.blocks) and not in_time else None
-                if in_time:
-                    S1 = backend.matmul(U1, filters["lowpass"][g.k1])
-                elif local:
+                U1_hat = backend.fft(U1, 1) if (local or g.blocks) else None
+                if local:
                     S1 = lowpass(U1_hat, phi[g.k1], 2**g.ext, g.res)
                 elif glob:
                     S1 = _total(backend, U1)
@@ -284,11 +235,10 @@ class Scattering1DCore:
                     out[1 + n1] = S1[:, i]
                 if g.blocks:
                     self._second_order(backend, g, a, b, U1_hat, psi2[g.k1], support["psi2"],
-                                       lowpass, phi, filters["lowpass"], out, itemsize)
+                                       lowpass, phi, out, itemsize)
         return out
 
-    def _second_order(self, backend, g, a, b, U1_hat, psi2, support2, lowpass, phi,
-                      lowpass_matrices, out, itemsize):
+    def _second_order(self, backend, g, a, b, U1_hat, psi2, support2, lowpass, phi, out, itemsize):
         """All paths (n1, n2) with n1 in [a, b) of group g, one block of n2 at a time."""
         B, _, M1 = U1_hat.shape
         U1_hat = backend.reshape(U1_hat, (B, b - a, 1, M1))
@@ -302,9 +252,7 @@ class Scattering1DCore:
                 U2 = _filter_fold(backend, U1_hat[:, :rows], psi2[c:d], _span(support2, c, d),
                                   2**blk.k2)
                 U2 = backend.modulus(backend.ifft(U2, 1, overwrite=True))  # (B, rows, d - c, M1 / 2^k2)
-                if self.average == "local" and g.k1 + blk.k2 in lowpass_matrices:
-                    S2 = backend.matmul(U2, lowpass_matrices[g.k1 + blk.k2])
-                elif self.average == "local":
+                if self.average == "local":
                     S2 = lowpass(backend.fft(U2, 1), phi[g.k1 + blk.k2], 2**blk.ext, blk.res)
                 elif self.average == "global":
                     S2 = _total(backend, U2)
