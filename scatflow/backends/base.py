@@ -25,13 +25,14 @@ def default_threads():
     return int(value)
 
 
-# Slices of a batch (`map_batches`, `map_batches_into`), from measurements with NumPy on 2 cores.
-# A slice per thread pays for itself from about MIN_SLICE_SAMPLES input samples per slice: 1D
-# N=1024 ran a batch of 16 13% faster unsplit and a batch of 32 as fast either way, 2D 32x32
-# L=8 a batch of 4 10% faster unsplit. Slices of at most MAX_SLICE_SAMPLES padded samples bound
-# what each thread holds: 2D 224x224 J=3 L=8 (padded 240x240), a batch of 96 float32 images in
-# slices of 4-5 peaked at 215 MB instead of 440, and ran as fast; slices of 2^17 samples were
-# up to 5% slower there and in 2D 64x64 J=6, where the padded images are 9x the input.
+# Slices of a batch (`map_batches`, `map_batches_into`), measured on 2 cores. A slice per thread
+# pays for itself from about MIN_SLICE_SAMPLES input samples (NumPy: 1D N=1024 ran a batch of 16
+# 13% faster unsplit and a batch of 32 as fast either way; 2D 32x32 L=8 a batch of 4 10% faster
+# unsplit). `map_batches_into` cuts slices of at most MAX_SLICE_SAMPLES padded samples, so that
+# a thread holds the working arrays of a few signals: 2D 224x224 J=3 L=8 (padded 240x240), 96
+# float32 images in slices of 4-5 peaked at 200 MB instead of 440 with NumPy (470 instead of
+# 920 with torch) and ran 2-6% faster; slices of 2^17 samples cost torch 15-20% (2D 64x64 J=6,
+# 224x224), where each call's fixed cost is higher.
 MIN_SLICE_SAMPLES = 2**14
 MAX_SLICE_SAMPLES = 2**18
 
@@ -62,7 +63,7 @@ class Backend:
         modes do not reach the pool's threads). For backends that write in place."""
         batch = x.shape[0]
         bounds = self._slice_bounds(x, math.ceil(batch * padded_size / self.max_slice_samples))
-        slices = self._map_slices(fn, x, bounds)  # first in the zip: run to its end
+        slices = self._map_slices(fn, x, bounds)  # first in the zip, so it runs to its end
         for arrays, start, stop in zip(slices, bounds[:-1], bounds[1:]):
             for i, array in enumerate(arrays):
                 out[start:stop, i] = self.reshape(array, (stop - start, -1))
