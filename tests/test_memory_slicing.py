@@ -63,26 +63,44 @@ def test_torch_array_output_in_slices_matches_list_output_and_gradients_still_fl
     assert y.grad is not None and torch.isfinite(y.grad).all()
 
 
-@pytest.mark.parametrize("mode, requires_grad", [("no_grad", True), ("inference_mode", False)])
-def test_torch_split_batch_in_place_keeps_the_callers_autograd_mode(mode, requires_grad):
+@pytest.mark.parametrize("out_type", ["array", "list"])
+@pytest.mark.parametrize("mode, requires_grad", [("no_grad", True), ("inference_mode", False),
+                                                 ("inference_mode", True)])
+def test_torch_split_batch_keeps_the_callers_autograd_mode(mode, requires_grad, out_type):
     torch = pytest.importorskip("torch")
     import scatflow.torch as storch
     from scatflow.backends.torch import TorchBackend
 
-    S = storch.Scattering1D(J=3, shape=128, backend=TorchBackend(threads=2))
+    S = storch.Scattering1D(J=3, shape=128, out_type=out_type, backend=TorchBackend(threads=2))
     x = torch.randn(512, 128, dtype=torch.float64, requires_grad=requires_grad)  # split
+    assert len(S.backend._slice_bounds(x, S.core.N_padded)) == 3
     with getattr(torch, mode)():
         out = S(x)
-    assert not out.requires_grad and out.is_inference() == (mode == "inference_mode")
-    torch.testing.assert_close(out, S(x.detach()), rtol=1e-12, atol=0)
+    expected = S(x.detach())
+    if out_type == "list":
+        out, expected = [c["coef"] for c in out], [c["coef"] for c in expected]
+    for coefficients in out if out_type == "list" else [out]:
+        assert not coefficients.requires_grad
+        assert coefficients.is_inference() == (mode == "inference_mode")
+    torch.testing.assert_close(out, expected, rtol=1e-12, atol=0)
 
 
 def test_small_work_runs_unsplit_and_large_work_on_every_thread():
     backend = NumpyBackend(threads=2)
-    assert backend._slice_bounds(np.zeros((16, 1024))) == [0, 16]  # 2^14 samples in all
-    assert backend._slice_bounds(np.zeros((64, 1024))) == [0, 32, 64]
-    assert backend._slice_bounds(np.zeros((64, 1024)), at_least=8) == list(range(0, 72, 8))
-    assert backend._slice_bounds(np.zeros((3, 1 << 20)), at_least=10) == [0, 1, 2, 3]
+    x = np.zeros((16, 1024))
+    assert backend._slice_bounds(x, padded_size=2048) == [0, 16]  # 2^15 padded samples in all
+    assert backend._slice_bounds(x, padded_size=4096) == [0, 8, 16]
+    assert backend._slice_bounds(x, padded_size=4096, at_least=8) == list(range(0, 18, 2))
+    assert backend._slice_bounds(np.zeros((3, 1 << 20)), 1 << 20, at_least=10) == [0, 1, 2, 3]
+
+
+def test_torch_splits_from_larger_work_than_numpy():
+    torch = pytest.importorskip("torch")
+    from scatflow.backends.torch import TorchBackend
+
+    x = torch.zeros(32, 1024)  # 1D N=1024 padded to 2048: 2x faster unsplit in torch
+    assert TorchBackend(threads=2)._slice_bounds(x, padded_size=2048) == [0, 32]
+    assert NumpyBackend(threads=2)._slice_bounds(x.numpy(), padded_size=2048) == [0, 16, 32]
 
 
 def test_one_thread_runs_its_slices_in_the_calling_thread():

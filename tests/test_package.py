@@ -93,10 +93,9 @@ def test_threaded_batches_equal_one_thread(monkeypatch, name, kwargs, x_shape):
 def test_torch_threaded_batches_equal_one_thread_with_gradients(monkeypatch, name, kwargs, x_shape):
     torch = pytest.importorskip("torch")
     import scatflow.torch
-    from scatflow.backends.base import Backend
     from scatflow.backends.torch import TorchBackend
 
-    monkeypatch.setattr(Backend, "min_slice_samples", 1)  # split even this small work
+    monkeypatch.setattr(TorchBackend, "min_slice_samples", 1)  # split even this small work
     results = []
     for threads in (3, 1):
         S = getattr(scatflow.torch, name)(backend=TorchBackend(threads=threads), **kwargs)

@@ -25,29 +25,32 @@ def default_threads():
     return int(value)
 
 
-# Slices of a batch (`map_batches`, `map_batches_into`), measured on 2 cores. A slice per thread
-# pays for itself from about MIN_SLICE_SAMPLES input samples (NumPy: 1D N=1024 ran a batch of 16
-# 13% faster unsplit and a batch of 32 as fast either way; 2D 32x32 L=8 a batch of 4 10% faster
-# unsplit). `map_batches_into` cuts slices of at most MAX_SLICE_SAMPLES padded samples, so that
+# Slices of a batch (`map_batches`, `map_batches_into`), measured on 2 cores, in samples of the
+# signals as the core pads them. A slice per thread pays for itself from about MIN_SLICE_SAMPLES
+# (NumPy: 1D N=1024, padded to 2048, ran a batch of 16 13% faster unsplit and a batch of 32 as
+# fast either way; 2D 32x32 L=8 a batch of 4 10% faster unsplit); torch's many small calls
+# contend for the GIL from two threads, so torch splits from twice that (`TorchBackend`).
+# `map_batches_into` cuts slices of at most MAX_SLICE_SAMPLES padded samples, so that
 # a thread holds the working arrays of a few signals: 2D 224x224 J=3 L=8 (padded 240x240), 96
 # float32 images in slices of 4-5 peaked at 200 MB instead of 440 with NumPy (470 instead of
 # 920 with torch) and ran 2-6% faster; slices of 2^17 samples cost torch 15-20% (2D 64x64 J=6,
 # 224x224), where each call's fixed cost is higher.
-MIN_SLICE_SAMPLES = 2**14
+MIN_SLICE_SAMPLES = 2**15
 MAX_SLICE_SAMPLES = 2**18
 
 
 class Backend:
     name = None
     threads = 1  # CPU backends: threads that `map_batches` splits a batch over
-    min_slice_samples = MIN_SLICE_SAMPLES  # per thread's slice, of the input
+    min_slice_samples = MIN_SLICE_SAMPLES  # per thread's slice, of padded signals
     max_slice_samples = MAX_SLICE_SAMPLES  # per slice of `map_batches_into`, of padded signals
 
-    def map_batches(self, fn, x):
+    def map_batches(self, fn, x, padded_size):
         """`fn(backend, x)`, a list of arrays with the batch first. Where `splits_batches(x)`,
-        computed on contiguous slices of the batch (`_slice_bounds`) in parallel threads (the
-        array libraries release the GIL) and concatenated back."""
-        bounds = self._slice_bounds(x)
+        computed on contiguous slices of the batch (`_slice_bounds`; the core pads each signal
+        to `padded_size` samples) in parallel threads (the array libraries release the GIL) and
+        concatenated back."""
+        bounds = self._slice_bounds(x, padded_size)
         if len(bounds) <= 2:
             return fn(self, x)
         results = list(self._map_slices(fn, x, bounds))
@@ -59,25 +62,25 @@ class Backend:
         slices' arrays are never all held at once, nor their concatenation and stack. Slices
         hold at most `max_slice_samples` samples of the signals as the core pads them
         (`padded_size` each), so that a thread works on a few signals at a time. The writes
-        happen in this thread, in its autograd or inference mode (the framework's per-thread
-        modes do not reach the pool's threads). For backends that write in place."""
+        happen in this thread. For backends that write in place."""
         batch = x.shape[0]
-        bounds = self._slice_bounds(x, math.ceil(batch * padded_size / self.max_slice_samples))
+        bounds = self._slice_bounds(x, padded_size,
+                                    math.ceil(batch * padded_size / self.max_slice_samples))
         slices = self._map_slices(fn, x, bounds)  # first in the zip, so it runs to its end
         for arrays, start, stop in zip(slices, bounds[:-1], bounds[1:]):
             for i, array in enumerate(arrays):
                 out[start:stop, i] = self.reshape(array, (stop - start, -1))
         return out
 
-    def _slice_bounds(self, x, at_least=1):
+    def _slice_bounds(self, x, padded_size, at_least=1):
         """Boundaries of contiguous slices of x's batch: one per thread, fewer where a slice
-        would get under `min_slice_samples` input samples (small work runs faster unsplit), and
+        would get under `min_slice_samples` padded samples (small work runs faster unsplit), and
         at least `at_least`; at most one slice per signal, and one slice in all where the batch
         is unknown (symbolic) or x may not be split (`splits_batches`)."""
         batch = x.shape[0]
         if batch is None or not self.splits_batches(x):
             return [0, batch]
-        per_thread = min(self.threads, math.prod(x.shape) // self.min_slice_samples)
+        per_thread = min(self.threads, batch * padded_size // self.min_slice_samples)
         parts = min(max(1, at_least, per_thread), batch)
         return [batch * i // parts for i in range(parts + 1)]
 
@@ -90,13 +93,19 @@ class Backend:
             yield from (fn(self, x[start:stop]) for start, stop in slices)
             return
         pool, worker = self._thread_pool()
+        in_mode = self.in_calling_threads_mode(fn)
         with self.threads_split():
-            yield from pool.map(lambda bound: fn(worker, x[bound[0]:bound[1]]), slices)
+            yield from pool.map(lambda bound: in_mode(worker, x[bound[0]:bound[1]]), slices)
 
     def threads_split(self):
         """A context around the threads of `map_batches` (e.g. keeping libraries that have
         their own thread pools single-threaded while they run)."""
         return contextlib.nullcontext()
+
+    def in_calling_threads_mode(self, fn):
+        """fn, run by the pool's threads in the calling thread's per-thread modes where the
+        library has some (torch's autograd and inference modes)."""
+        return fn
 
     def splits_batches(self, x):
         """Whether `map_batches` may split `x` over threads (CPU arrays)."""

@@ -30,7 +30,7 @@ class CupyBackend(NumpyBackend):
     def on_device(self, device):
         return device if device is not None and self._has_devices() else contextlib.nullcontext()
 
-    def map_batches(self, fn, x):
+    def map_batches(self, fn, x, padded_size):
         with self.on_device(self.device(x)):
             return fn(self, x)
 

@@ -9,7 +9,7 @@ here calls `.item()` or branches on values, so `torch.compile` can trace the cor
 import numpy
 import torch
 
-from .base import Backend, default_threads
+from .base import MIN_SLICE_SAMPLES, Backend, default_threads
 
 TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64,
                 "complex64": torch.complex64, "complex128": torch.complex128}
@@ -37,12 +37,24 @@ class TorchBackend(Backend):
     `torch.compile` traces run as one job."""
 
     name = "torch"
+    min_slice_samples = 2 * MIN_SLICE_SAMPLES  # 1D N=1024 batch 32 (2^16 padded): 2x faster unsplit
 
     def __init__(self, threads=None):
         self.threads = default_threads() if threads is None else threads
 
     def splits_batches(self, x):
         return x.device.type == "cpu" and not torch.compiler.is_compiling()
+
+    def in_calling_threads_mode(self, fn):
+        """Autograd and inference modes are per thread: a slice computed in the pool follows
+        the caller's `no_grad` / `inference_mode` (else it records a graph the caller did not
+        ask for, or fails saving an inference tensor for backward)."""
+        grad, inference = torch.is_grad_enabled(), torch.is_inference_mode_enabled()
+
+        def in_mode(*args):
+            with torch.inference_mode(inference), torch.set_grad_enabled(grad):
+                return fn(*args)
+        return in_mode
 
     def init_worker_thread(self):
         """One intra-op thread per worker (a per-thread setting): `threads` workers each

@@ -5,6 +5,7 @@ Every core class follows the same contract, so one frontend serves them all:
 * ``Core(**validated_parameters)`` computes padding and the path list; it builds no filter.
 * ``core.paths``: tuple of `scatflow.core.paths.Path`, in Kymatio's output order.
 * ``core.input_shape``: the trailing shape the input must have.
+* ``core.padded_shape``: the shape of each signal as the core works on it (after padding).
 * ``core.array_shape``: the shape of the `out_type='array'` output after the batch dims, or
   ``None`` when paths have different shapes (1D with ``T=0``).
 * ``core.output_grid``: per signal axis, ``(offset, step)``: output sample k stands for input

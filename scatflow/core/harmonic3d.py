@@ -55,7 +55,7 @@ class HarmonicScattering3DCore:
         self.max_order, self.rotation_covariant = max_order, bool(rotation_covariant)
         self.integral_powers = tuple(float(p) for p in integral_powers)
         self.working_bytes, self.group_bytes = working_bytes, group_bytes
-        self.input_shape = self.shape
+        self.input_shape = self.padded_shape = self.shape  # no padding in 3D
         self.pairs = ([(j1, j2) for j1 in range(J + 1) for j2 in range(j1 + 1, J + 1)]
                       if max_order >= 2 else [])
         self.paths = tuple(self._enumerate_paths())

@@ -76,6 +76,7 @@ class Scattering1DCore:
         self.log2_stride = self.log2_T if log2_stride is None else log2_stride
         self.N_padded, self.pad_left, self.pad_right = compute_padding(N, self.T)
         self.input_shape = self.shape
+        self.padded_shape = (self.N_padded,)
 
         params = {"kymatio_compat": kymatio_compat}
         self.xi1, self.sigma1, self.j1 = filter_params(J, self.Q[0], **params)

@@ -1,4 +1,5 @@
-"""Filter banks, NumPy only: built once per parameter set (lru_cache) and returned read-only."""
+"""Filter banks, NumPy only: built once per parameter set (lru_cache; the large 3D bank only
+while something holds it, `harmonic3d.cached_while_held`) and returned read-only."""
 
 import numpy as np
 

@@ -157,7 +157,8 @@ class ScatteringBase:
         if self.out_type == "array" and backend.writes_in_place(flat, flat):
             return backend.reshape(self._array_in_place(run, flat, backend),
                                    batch_shape + tuple(self.core.array_shape))
-        return self._format(backend.map_batches(run, flat), batch_shape, backend)
+        padded_size = math.prod(self.core.padded_shape)
+        return self._format(backend.map_batches(run, flat, padded_size), batch_shape, backend)
 
     __call__ = scattering
 
@@ -204,13 +205,11 @@ class ScatteringBase:
         """The array output as (batch, paths, size): allocated once and filled slice by slice
         (`map_batches_into`), so that the per-path coefficients, their concatenation over the
         slices and their stack are not all held at once (2D J=3: the output is 3.4x the input).
-        Slices are sized by the signals as the core works on them: padded where the core says
-        so (`padded_shape`)."""
+        Slices are sized by the signals as the core works on them (`core.padded_shape`)."""
         paths = len(self.core.paths)
         size = math.prod(self.core.array_shape) // paths
         out = backend.empty((flat.shape[0], paths, size), like=flat)
-        padded_shape = getattr(self.core, "padded_shape", self.core.input_shape)
-        return backend.map_batches_into(run, flat, out, math.prod(padded_shape))
+        return backend.map_batches_into(run, flat, out, math.prod(self.core.padded_shape))
 
     def _format(self, coefficients, batch_shape, backend):
         paths = self.core.paths
