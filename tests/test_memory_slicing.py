@@ -94,6 +94,19 @@ def test_small_work_runs_unsplit_and_large_work_on_every_thread():
     assert backend._slice_bounds(np.zeros((3, 1 << 20)), 1 << 20, at_least=10) == [0, 1, 2, 3]
 
 
+def test_unsplit_small_work_runs_single_threaded_and_a_large_signal_with_the_librarys_threads():
+    backend = NumpyBackend(threads=2)
+    seen = []
+
+    def fn(worker, chunk):
+        seen.append((threading.current_thread(), worker.threads))
+        return [chunk]
+
+    backend.map_batches(fn, np.zeros((4, 1024)), padded_size=2048)  # 1D N=1024 batch 4
+    backend.map_batches(fn, np.zeros((1, 1 << 16)), padded_size=1 << 17)  # one long signal
+    assert seen == [(threading.current_thread(), 1), (threading.current_thread(), 2)]
+
+
 def test_torch_splits_from_larger_work_than_numpy():
     torch = pytest.importorskip("torch")
     from scatflow.backends.torch import TorchBackend
