@@ -267,7 +267,7 @@ def test_blas_is_single_threaded_while_the_batch_is_split(monkeypatch):
 
     monkeypatch.setattr(NumpyBackend, "matmul", recording_matmul)
     S = Scattering2D(J=2, shape=(32, 32), L=2, backend=NumpyBackend(threads=2))
-    S(np.random.default_rng(0).standard_normal((32, 32, 32)))  # enough work to be split
+    S(np.random.default_rng(0).standard_normal((64, 32, 32)))  # enough work to be split
     assert seen and all(threads == {1} for threads in seen)
 
 

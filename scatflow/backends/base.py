@@ -103,7 +103,8 @@ class Backend:
         the batch is too small to split (NumPy 1D N=1024 batch 32: 12 ms single-threaded,
         26 ms with two-thread FFTs)."""
         batch = x.shape[0]
-        if batch is None or batch * padded_size >= self.threads * self.min_slice_samples:
+        if (self.threads <= 1 or batch is None
+                or batch * padded_size >= self.threads * self.min_slice_samples):
             return self
         return self.worker_backend()
 
