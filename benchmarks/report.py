@@ -293,10 +293,12 @@ def markdown(title, context, rows, dask, policy, command, stem):
             "`[...]` is the input's batch dims; the source is Kymatio's asv benchmarks or its "
             "user guide, with the guide's batch where ours is smaller."
             + (f" float32 only (time budget): {', '.join(one_dtype)}." if one_dtype else ""), "",
-            "Threads: Kymatio 0.3.0's NumPy backend calls scipy.fft with one worker; scatflow's "
-            "NumPy frontend splits a batch over one thread per core; both torch frontends use "
-            "torch's intra-op threads. scatflow's 1D default is Kymatio's main-branch filter "
-            "normalisation (the same work as 0.3.0's).", "",
+            "Threads: Kymatio 0.3.0's NumPy backend calls scipy.fft with one worker and its "
+            "torch frontend uses torch's intra-op threads; scatflow's NumPy and torch frontends "
+            "split a batch over one single-threaded worker per core, except a batch of under "
+            "2^15 (torch: 2^16) padded samples per core, which runs whole (NumPy: in one thread; "
+            "torch: on its intra-op threads). scatflow's 1D default is Kymatio's main-branch "
+            "filter normalisation (the same work as 0.3.0's).", "",
             KYMATIO_HEADER, *map(kymatio_row, rows), ""]
         lines += ["Issue 6's targets (ratios Kymatio / scatflow from this run):", "",
                   *[f"* {line}" for line in targets(rows)], "",
