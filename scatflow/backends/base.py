@@ -100,8 +100,8 @@ class Backend:
     def _whole_batch_backend(self, x, padded_size):
         """The backend for a batch that is not split: this one, whose library may use threads
         of its own (the FFTs of a large signal), or the single-threaded `worker_backend` where
-        the batch is too small to split (NumPy 1D N=1024 batch 32: 12 ms single-threaded,
-        26 ms with two-thread FFTs)."""
+        the batch is too small to split (NumPy 1D N=1024 batch 16: 7-8 ms single-threaded,
+        11-12 ms with two-thread FFTs of tiny arrays)."""
         batch = x.shape[0]
         if (self.threads <= 1 or batch is None
                 or batch * padded_size >= self.threads * self.min_slice_samples):
