@@ -24,6 +24,8 @@ from .paths import Path
 WORKING_BYTES = 2**22  # largest complex working array of one batched step (4 MB) ...
 SIMD_BYTES = 64  # ... unless its FFTs fill fewer SIMD lanes: 8 complex64 or 4 complex128
 # transforms at least (with 4 MB alone, N = 65536 and a batch of 4 ran 30% slower)
+GATHER_BYTES = 2**18  # second-order spectra smaller than this wait to be run with others (copied
+# together: worth it where each call's fixed cost outweighs the copy)
 
 
 @dataclass
@@ -217,6 +219,7 @@ class Scattering1DCore:
         else:
             out[0] = x
         X = backend.reshape(X, (B, 1, Np))
+        second = _SecondOrderSteps(self, backend, lowpass, phi, out, planning_batch(x), itemsize)
         for g in self.groups:
             chunk = _chunk(planning_batch(x), Np, itemsize)
             for a in range(g.start, g.stop, chunk):
@@ -236,11 +239,13 @@ class Scattering1DCore:
                     out[1 + n1] = S1[:, i]
                 if g.blocks:
                     self._second_order(backend, g, a, b, U1_hat, psi2[g.k1], support["psi2"],
-                                       lowpass, phi, out, itemsize)
+                                       second, itemsize)
+        second.run()
         return out
 
-    def _second_order(self, backend, g, a, b, U1_hat, psi2, support2, lowpass, phi, out, itemsize):
-        """All paths (n1, n2) with n1 in [a, b) of group g, one block of n2 at a time."""
+    def _second_order(self, backend, g, a, b, U1_hat, psi2, support2, second, itemsize):
+        """The products and folds of all paths (n1, n2) with n1 in [a, b) of group g, one block
+        of n2 at a time; `second` runs the steps after the fold."""
         B, _, M1 = U1_hat.shape
         U1_hat = backend.reshape(U1_hat, (B, b - a, 1, M1))
         for blk in g.blocks:
@@ -251,19 +256,10 @@ class Scattering1DCore:
             for c in range(blk.start, blk.stop, chunk):
                 d = min(c + chunk, blk.stop)
                 U2 = _filter_fold(backend, U1_hat[:, :rows], psi2[c:d], _span(support2, c, d),
-                                  2**blk.k2)
-                U2 = backend.modulus(backend.ifft(U2, 1, overwrite=True))  # (B, rows, d - c, M1 / 2^k2)
-                if self.average == "local":
-                    S2 = lowpass(backend.fft(U2, 1), phi[g.k1 + blk.k2], 2**blk.ext, blk.res)
-                elif self.average == "global":
-                    S2 = _total(backend, U2)
-                else:
-                    S2 = self._unpad(U2, blk.res)
-                if blk.scale != 1.0:
-                    S2 = S2 * blk.scale
-                for i, n1 in enumerate(range(a, a + rows)):
-                    for k, n2 in enumerate(range(c, d)):
-                        out[self._index[(n1, n2)]] = S2[:, i, k]
+                                  2**blk.k2)  # (B, rows, d - c, M1 / 2^k2)
+                indices = [self._index[(n1, n2)] for n1 in range(a, a + rows) for n2 in range(c, d)]
+                second.add(backend.reshape(U2, (B, len(indices), U2.shape[-1])),
+                           (g.k1 + blk.k2, blk.ext, blk.res), blk.scale, indices)
 
     def _unpad(self, S, res):
         return S[..., self.ind_start[res]:self.ind_end[res]]
@@ -273,6 +269,59 @@ class Scattering1DCore:
         Y = _filter_fold(backend, U_hat, phi_level, support, factor)
         m = Y.shape[-1]
         return self._unpad(backend.irfft(Y[..., : m // 2 + 1], (m,)), res)
+
+
+class _SecondOrderSteps:
+    """The steps after a second-order product and fold (inverse FFT, modulus, low-pass, scale),
+    run once for all the small folded spectra of one decimation, low-pass and output resolution:
+    spectra under GATHER_BYTES, from every block of every first-order group, wait until
+    WORKING_BYTES of them are pending (1D N=1024 J=8 Q=1: 7 inverse FFTs, FFTs and low-passes
+    instead of 28 each); larger ones run at once."""
+
+    def __init__(self, core, backend, lowpass, phi, out, batch, itemsize):
+        self.core, self.backend, self.lowpass, self.phi, self.out = core, backend, lowpass, phi, out
+        self.batch, self.itemsize = batch, itemsize
+        self.pending = {}  # (decimation, ext, res) -> [(U2_hat (B, paths, M), scale, indices)]
+        self.bytes = 0
+
+    def add(self, U2_hat, key, scale, indices):
+        """Run or queue U2_hat, the folded spectra of the paths whose outputs go to
+        `out[indices]`."""
+        nbytes = self.batch * len(indices) * U2_hat.shape[-1] * self.itemsize
+        if nbytes >= GATHER_BYTES:
+            self._run(key, [(U2_hat, scale, indices)])
+            return
+        self.pending.setdefault(key, []).append((U2_hat, scale, indices))
+        self.bytes += nbytes
+        if self.bytes >= WORKING_BYTES:
+            self.run()
+
+    def run(self):
+        """The steps for every pending spectrum, one batch per key."""
+        for key, pieces in self.pending.items():
+            self._run(key, pieces)
+        self.pending, self.bytes = {}, 0
+
+    def _run(self, key, pieces):
+        backend, core = self.backend, self.core
+        decimation, ext, res = key
+        U2 = (pieces[0][0] if len(pieces) == 1
+              else backend.concatenate([U2_hat for U2_hat, _, _ in pieces], 1))
+        U2 = backend.modulus(backend.ifft(U2, 1, overwrite=True))
+        if core.average == "local":
+            S2 = self.lowpass(backend.fft(U2, 1), self.phi[decimation], 2**ext, res)
+        elif core.average == "global":
+            S2 = _total(backend, U2)
+        else:
+            S2 = core._unpad(U2, res)
+        start = 0
+        for _, scale, indices in pieces:
+            part = S2[:, start:start + len(indices)]
+            start += len(indices)
+            if scale != 1.0:
+                part = part * scale
+            for i, index in enumerate(indices):
+                self.out[index] = part[:, i]
 
 
 def _chunk(count, length, itemsize):
