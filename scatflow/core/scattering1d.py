@@ -3,7 +3,9 @@
 The decimation of every path is planned once at construction. At run time the first-order
 wavelets that share a decimation k1 are applied together (one broadcast product, one
 periodization, one inverse FFT and one modulus for the group), and so are the second-order
-paths that share (k1, k2): all pairs (n1, n2) of a block in one `(B, n1s, n2s, M)` array.
+paths that share (k1, k2): all pairs (n1, n2) of a block in one `(B, n1s, n2s, M)` array;
+small second-order spectra of one decimation are then gathered across groups for their inverse
+FFT, modulus and low-pass (`_SecondOrderSteps`).
 Products with a band-limited filter skip the blocks of the spectrum where the filter is
 negligible (`_filter_fold`), which makes the narrow low-frequency wavelets and the low-pass cheap.
 
