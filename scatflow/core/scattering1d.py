@@ -221,7 +221,7 @@ class Scattering1DCore:
         else:
             out[0] = x
         X = backend.reshape(X, (B, 1, Np))
-        second = _SecondOrderSteps(self, backend, lowpass, phi, out, planning_batch(x), itemsize)
+        second = _SecondOrderSteps(self, backend, lowpass, phi, out, itemsize)
         for g in self.groups:
             chunk = _chunk(planning_batch(x), Np, itemsize)
             for a in range(g.start, g.stop, chunk):
@@ -229,14 +229,7 @@ class Scattering1DCore:
                 U1 = _filter_fold(backend, X, psi1[a:b], _span(support["psi1"], a, b), 2**g.k1)
                 U1 = backend.modulus(backend.ifft(U1, 1, overwrite=True))  # (B, b - a, Np / 2^k1)
                 U1_hat = backend.fft(U1, 1) if (local or g.blocks) else None
-                if local:
-                    S1 = lowpass(U1_hat, phi[g.k1], 2**g.ext, g.res)
-                elif glob:
-                    S1 = _total(backend, U1)
-                else:
-                    S1 = self._unpad(U1, g.res)
-                if g.scale != 1.0:
-                    S1 = S1 * g.scale
+                S1 = self._averaged(backend, lowpass, phi, U1, U1_hat, g.k1, g.ext, g.res, g.scale)
                 for i, n1 in enumerate(range(a, b)):
                     out[1 + n1] = S1[:, i]
                 if g.blocks:
@@ -263,6 +256,18 @@ class Scattering1DCore:
                 second.add(backend.reshape(U2, (B, len(indices), U2.shape[-1])),
                            (g.k1 + blk.k2, blk.ext, blk.res), blk.scale, indices)
 
+    def _averaged(self, backend, lowpass, phi, U, U_hat, level, ext, res, scale):
+        """The coefficients of the moduli U (decimated by 2^level; U_hat, their spectrum, for
+        local averaging): low-passed and decimated by 2^ext, summed (global) or as they are
+        (T=0), unpadded at resolution res and scaled."""
+        if self.average == "local":
+            S = lowpass(U_hat, phi[level], 2**ext, res)
+        elif self.average == "global":
+            S = _total(backend, U)
+        else:
+            S = self._unpad(U, res)
+        return S * scale if scale != 1.0 else S
+
     def _unpad(self, S, res):
         return S[..., self.ind_start[res]:self.ind_end[res]]
 
@@ -280,16 +285,16 @@ class _SecondOrderSteps:
     WORKING_BYTES of them are pending (1D N=1024 J=8 Q=1: 7 inverse FFTs, FFTs and low-passes
     instead of 28 each); larger ones run at once."""
 
-    def __init__(self, core, backend, lowpass, phi, out, batch, itemsize):
+    def __init__(self, core, backend, lowpass, phi, out, itemsize):
         self.core, self.backend, self.lowpass, self.phi, self.out = core, backend, lowpass, phi, out
-        self.batch, self.itemsize = batch, itemsize
+        self.itemsize = itemsize
         self.pending = {}  # (decimation, ext, res) -> [(U2_hat (B, paths, M), scale, indices)]
         self.bytes = 0
 
     def add(self, U2_hat, key, scale, indices):
         """Run or queue U2_hat, the folded spectra of the paths whose outputs go to
         `out[indices]`."""
-        nbytes = self.batch * len(indices) * U2_hat.shape[-1] * self.itemsize
+        nbytes = planning_batch(U2_hat) * len(indices) * U2_hat.shape[-1] * self.itemsize
         if nbytes >= GATHER_BYTES:
             self._run(key, [(U2_hat, scale, indices)])
             return
@@ -305,19 +310,16 @@ class _SecondOrderSteps:
         self.pending, self.bytes = {}, 0
 
     def _run(self, key, pieces):
-        backend, core = self.backend, self.core
+        backend = self.backend
         decimation, ext, res = key
         U2 = (pieces[0][0] if len(pieces) == 1
               else backend.concatenate([U2_hat for U2_hat, _, _ in pieces], 1))
         U2 = backend.modulus(backend.ifft(U2, 1, overwrite=True))
-        if core.average == "local":
-            S2 = self.lowpass(backend.fft(U2, 1), self.phi[decimation], 2**ext, res)
-        elif core.average == "global":
-            S2 = _total(backend, U2)
-        else:
-            S2 = core._unpad(U2, res)
+        U2_hat = backend.fft(U2, 1) if self.core.average == "local" else None
+        S2 = self.core._averaged(backend, self.lowpass, self.phi, U2, U2_hat, decimation, ext, res,
+                                 1.0)
         start = 0
-        for _, scale, indices in pieces:
+        for _, scale, indices in pieces:  # the scales differ between first-order groups
             part = S2[:, start:start + len(indices)]
             start += len(indices)
             if scale != 1.0:
