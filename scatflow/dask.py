@@ -4,24 +4,27 @@
     scattering2d(x, J, axes=(-2, -1))          (*batch, M, N)    -> (*batch, C, M_out, N_out)
     harmonic_scattering3d(x, J, axes=(-3, -2, -1))               -> (*batch, K, L + 1, P)
 
-Every keyword of the NumPy frontend works except `shape` (from the data) and `out_type` (always
-the array). The transformed axes move to the end; the other axes are batch axes, their chunks
-kept. Each task takes its frontend (filters included) from a per-process cache
+One function per transform of `scatflow.registry` (same name), made by `operator`: the
+transform's required parameters (J, ...) then every keyword of its NumPy frontend except
+`shape` (from the data) and `out_type` (always the array). The signal axes (`axis=` for 1D
+signals, `axes=` otherwise) move to the end; the other axes are batch axes, their chunks kept.
+Each task takes its frontend (filters included) from a per-process cache
 (`scatflow.frontends.numpy.cached_frontend`): no filter bank travels in the graph.
 
 Chunked signal axes (`chunking=`):
 * "rechunk" (default): each signal is made one chunk (a logged warning gives the chunk size);
   the numbers are the in-memory transform's exactly.
-* "halo": for signals larger than memory (1D and 2D). Each output chunk (regular, about one
-  input chunk long) is computed from its window of the input extended by a halo at least the
-  filters' support on each side (`halo_size`), placed so that its output samples fall on the
-  global output grid; beyond the outer edges the input is reflected. Away from the outer edges
-  (farther than the halo) the result equals the unchunked transform (1e-15 here) in 1D, and in
-  2D with `filter_levels="local"`. With Kymatio's 2D filter levels (the default) it cannot:
-  they are cut to the band of each resolution, which gives them sinc tails across the whole
-  image (~4% of the low-pass at j = J-1), so outputs through scale J-1 differ from the unchunked
-  transform by a few 1e-4 of their channel's maximum (J=3; a logged warning says so). Within the
-  halo of the outer edges, results differ by up to ~10%.
+* "halo": for signals larger than memory (transforms whose outputs have positions). Each
+  output chunk (regular, about one input chunk long) is computed from its window of the input
+  extended by a halo at least the filters' support on each side (`halo_size`), placed so that
+  its output samples fall on the global output grid; beyond the outer edges the input is
+  reflected. Away from the outer edges (farther than the halo) the result equals the unchunked
+  transform (1e-15 here) in 1D, and in 2D with `filter_levels="local"`. With Kymatio's 2D
+  filter levels (the default) it cannot: they are cut to the band of each resolution, which
+  gives them sinc tails across the whole image (~4% of the low-pass at j = J-1), so outputs
+  through scale J-1 differ from the unchunked transform by a few 1e-4 of their channel's
+  maximum (J=3; a logged warning says so: `core.halo_inexact`). Within the halo of the outer
+  edges, results differ by up to ~10%.
 
 `nan_policy`: "propagate" (default: a NaN spreads through the FFTs to its whole signal),
 "raise" (a ValueError from the task that meets one), or a number that replaces NaN and inf
@@ -31,6 +34,7 @@ Chunked signal axes (`chunking=`):
 single-threaded (Dask already runs one task per core).
 """
 
+import inspect
 import itertools
 import logging
 import math
@@ -38,6 +42,7 @@ import numbers
 
 import numpy as np
 
+from . import registry
 from .backends.base import reflect_indices
 from .backends.numpy import NumpyBackend
 from .frontends import numpy as numpy_frontend
@@ -47,27 +52,42 @@ logger = logging.getLogger("scatflow")
 
 CHUNKING = ("rechunk", "halo")
 HALO_EPSILON = 1e-7  # filter tails below this fraction of their peak are outside the support
+OPTIONS = (("chunking", "rechunk"), ("nan_policy", "propagate"), ("backend", "auto"))
 
 
-def scattering1d(x, J, *, axis=-1, chunking="rechunk", nan_policy="propagate", backend="auto",
-                 **kwargs):
-    """1D Morlet scattering along `axis` of a dask array (keywords of scatflow.numpy.Scattering1D)."""
-    return _scattering("Scattering1D", x, (axis,), dict(kwargs, J=J), chunking, nan_policy, backend)
+def operator(name):
+    """The dask function of the registry's transform `name`: `(x, <required parameters>, *,
+    <axis or axes>, chunking, nan_policy, backend, **frontend keywords)`."""
+    transform = registry.get(name)
+    P = inspect.Parameter
+    signature = inspect.Signature(
+        [P(n, P.POSITIONAL_OR_KEYWORD) for n in ["x"] + transform.required()]
+        + [P(transform.axes_keyword, P.KEYWORD_ONLY, default=transform.default_axes)]
+        + [P(n, P.KEYWORD_ONLY, default=d) for n, d in OPTIONS]
+        + [P("kwargs", P.VAR_KEYWORD)])
+
+    def run(*args, **kwargs):
+        arguments = signature.bind(*args, **kwargs)
+        arguments.apply_defaults()
+        params = dict(arguments.arguments)
+        frontend_kwargs = params.pop("kwargs")
+        options = [params.pop(n) for n, _ in OPTIONS]
+        x, axes = params.pop("x"), params.pop(transform.axes_keyword)
+        return _scattering(transform, x, axes, {**frontend_kwargs, **params}, *options)
+
+    run.__signature__ = signature
+    run.__name__ = run.__qualname__ = transform.name
+    run.__module__ = __name__
+    run.__doc__ = (f"{transform.summary} over `{transform.axes_keyword}` of a dask array "
+                   f"(keywords of scatflow.numpy.{transform.class_name}); see the module "
+                   f"docstring." + (f" chunking='halo' does not apply: {transform.no_halo}."
+                                    if transform.no_halo else ""))
+    return run
 
 
-def scattering2d(x, J, *, axes=(-2, -1), chunking="rechunk", nan_policy="propagate",
-                 backend="auto", **kwargs):
-    """2D Morlet scattering over `axes` of a dask array (keywords of scatflow.numpy.Scattering2D)."""
-    return _scattering("Scattering2D", x, axes, dict(kwargs, J=J), chunking, nan_policy, backend)
-
-
-def harmonic_scattering3d(x, J, *, axes=(-3, -2, -1), chunking="rechunk", nan_policy="propagate",
-                          backend="auto", **kwargs):
-    """3D solid-harmonic scattering over `axes` of a dask array (keywords of
-    scatflow.numpy.HarmonicScattering3D); `chunking="halo"` does not apply (the outputs are
-    integrals over the whole volume)."""
-    return _scattering("HarmonicScattering3D", x, axes, dict(kwargs, J=J), chunking, nan_policy,
-                       backend)
+scattering1d = operator("scattering1d")
+scattering2d = operator("scattering2d")
+harmonic_scattering3d = operator("harmonic_scattering3d")
 
 
 def describe(cls_name, signal_shape, **kwargs):
@@ -81,13 +101,12 @@ def describe(cls_name, signal_shape, **kwargs):
 
 
 def _frozen(kwargs, signal_shape):
-    shape = signal_shape[0] if len(signal_shape) == 1 else tuple(signal_shape)
-    params = dict(kwargs, shape=shape, out_type="array")
+    params = dict(kwargs, shape=tuple(signal_shape), out_type="array")
     return tuple(sorted((k, numpy_frontend.freeze(v)) for k, v in params.items()))
 
 
 # -- checks -------------------------------------------------------------------------------------
-def _check(x, axes, ndim, chunking, nan_policy, backend):
+def _check(x, axes, transform, chunking, nan_policy, backend):
     import dask.array as da
 
     if not isinstance(x, da.Array):
@@ -95,6 +114,7 @@ def _check(x, axes, ndim, chunking, nan_policy, backend):
                         f"(wrap it with dask.array.from_array)")
     if x.dtype.kind not in "biuf":
         raise TypeError(f"x must have a real numeric dtype; got {x.dtype}")
+    ndim = transform.ndim
     if isinstance(axes, numbers.Integral):
         axes = (axes,)
     axes = tuple(axes)
@@ -105,9 +125,9 @@ def _check(x, axes, ndim, chunking, nan_policy, backend):
         raise ValueError(f"axes must be {ndim} distinct axis numbers of x (ndim {x.ndim}); got {axes!r}")
     if chunking not in CHUNKING:
         raise ValueError(f"chunking must be one of {list(CHUNKING)}; got {chunking!r}")
-    if chunking == "halo" and ndim == 3:
-        raise ValueError("chunking='halo' does not apply to harmonic_scattering3d (its outputs are "
-                         "integrals over the whole volume); use chunking='rechunk'")
+    if chunking == "halo" and transform.no_halo:
+        raise ValueError(f"chunking='halo' does not apply to {transform.name} "
+                         f"({transform.no_halo}); use chunking='rechunk'")
     if not (nan_policy in ("propagate", "raise") or (isinstance(nan_policy, numbers.Real)
                                                      and not isinstance(nan_policy, bool)
                                                      and math.isfinite(nan_policy))):
@@ -118,11 +138,11 @@ def _check(x, axes, ndim, chunking, nan_policy, backend):
     return tuple(a % x.ndim for a in axes)
 
 
-def _scattering(cls_name, x, axes, kwargs, chunking, nan_policy, backend):
+def _scattering(transform, x, axes, kwargs, chunking, nan_policy, backend):
     import dask.array as da
 
-    ndim = {"Scattering1D": 1, "Scattering2D": 2, "HarmonicScattering3D": 3}[cls_name]
-    axes = _check(x, axes, ndim, chunking, nan_policy, backend)
+    ndim, cls_name = transform.ndim, transform.class_name
+    axes = _check(x, axes, transform, chunking, nan_policy, backend)
     trailing = tuple(range(x.ndim - ndim, x.ndim))
     if axes != trailing:
         x = da.moveaxis(x, axes, trailing)
@@ -135,11 +155,8 @@ def _scattering(cls_name, x, axes, kwargs, chunking, nan_policy, backend):
     if chunking == "halo" and any(chunked):
         if frontend.core.output_grid is None:
             raise ValueError("chunking='halo' needs outputs with positions (not T='global' or T=0)")
-        if ndim == 2 and frontend.core.filter_levels == "kymatio":
-            logger.warning("scatflow: chunking='halo' with Kymatio's 2D filter levels matches the "
-                           "whole-image transform to a few 1e-4 of each channel's maximum, not exactly "
-                           "(their band cut gives them tails across the image); "
-                           "filter_levels='local' makes the chunks exact.")
+        if frontend.core.halo_inexact:
+            logger.warning("scatflow: chunking='halo': %s.", frontend.core.halo_inexact)
         return _halo(cls_name, x, kwargs, frontend, dtype, nan_policy, backend)
     if any(chunked):
         rechunked = x.rechunk({x.ndim - ndim + i: -1 for i in range(ndim)})
@@ -211,14 +228,8 @@ def halo_size(frontend, epsilon=HALO_EPSILON):
     the supports (where the spatial filter exceeds `epsilon` times its peak) of the low-pass and
     of the widest wavelet of each order, added up (S2 = ||x * psi1| * psi2| * phi)."""
     core = frontend.core
-    if core.ndim == 1:
-        bank = core.filters()
-        widest = [bank["phi"][0], bank["psi1"]] + ([bank["psi2"][0]] if "psi2" in bank else [])
-    else:
-        phi, psi = core.fourier_filters()
-        widest = [phi[0]] + [psi[-1][0]] * core.max_order if psi else [phi[0]]
     total = np.zeros(core.ndim, dtype=int)
-    for filters in widest:
+    for filters in core.halo_filters():
         total += _support(np.asarray(filters), core.ndim, epsilon)
     return tuple(int(n) for n in total)
 

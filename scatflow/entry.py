@@ -8,6 +8,8 @@ The framework is imported only then. Keras layers take no `shape` (they infer it
 
 from importlib import import_module
 
+from . import registry
+
 FRONTENDS = {
     "numpy": "scatflow.frontends.numpy",
     "torch": "scatflow.frontends.torch",
@@ -24,26 +26,28 @@ def frontend_class(transform, frontend):
     return getattr(import_module(FRONTENDS[frontend]), transform)
 
 
-class _Entry:
-    transform = None
+class Entry:
+    """An entry class, declared with its registry entry: `class Scattering1D(Entry,
+    transform="scattering1d")`; calling it builds the frontend given by `frontend=`."""
+
+    transform = None  # Kymatio's class name, the same in every frontend module
+
+    def __init_subclass__(cls, transform=None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if transform is not None:
+            cls.transform = registry.get(transform).class_name
 
     def __new__(cls, *args, frontend="numpy", **kwargs):
         return frontend_class(cls.transform, frontend)(*args, **kwargs)
 
 
-class Scattering1D(_Entry):
+class Scattering1D(Entry, transform="scattering1d"):
     """1D scattering with the frontend given by `frontend=` (default "numpy")."""
 
-    transform = "Scattering1D"
 
-
-class Scattering2D(_Entry):
+class Scattering2D(Entry, transform="scattering2d"):
     """2D scattering with the frontend given by `frontend=` (default "numpy")."""
 
-    transform = "Scattering2D"
 
-
-class HarmonicScattering3D(_Entry):
+class HarmonicScattering3D(Entry, transform="harmonic_scattering3d"):
     """3D solid-harmonic scattering with the frontend given by `frontend=` (default "numpy")."""
-
-    transform = "HarmonicScattering3D"

@@ -11,6 +11,14 @@ Every core class follows the same contract, so one frontend serves them all:
 * ``core.output_grid``: per signal axis, ``(offset, step)``: output sample k stands for input
   sample ``offset + k * step`` (it is centred there); ``None`` where outputs have no position
   (3D integrals, 1D ``T='global'``) or no common one (1D ``T=0``).
+* ``core.key_fields``: the path fields that identify a path (scikit-learn's feature names).
+* ``core.output_axes``: what each axis of the array output holds, a tuple of
+  `scatflow.core.paths.OutputAxis` aligned with ``array_shape`` (paths, signal samples, a
+  dropped singleton, or a named axis with its coords); ``None`` with ``array_shape``.
+* ``core.halo_filters()``: Fourier filters whose spatial supports, added up, are what one output
+  sample depends on (`scatflow.dask`'s ``chunking="halo"``), and ``core.halo_inexact``: None
+  where chunk-wise results equal whole-signal ones, else why not (a warning's text). Cores
+  whose outputs have no positions (3D) have neither; their registry entry says why.
 * ``core.filters()``: the NumPy filter bank, a nested tuple/dict of arrays, cached by parameters.
 * ``core(x, backend, filters)``: `x` has shape ``(B, *input_shape)`` and the core's dtype, and
   `filters` is ``filters()`` converted by the backend; returns a list with one array

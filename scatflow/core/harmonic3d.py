@@ -38,7 +38,7 @@ import math
 
 from ..filters.harmonic3d import harmonic_filters, mirror_symmetric
 from . import planning_batch
-from .paths import Path
+from .paths import OutputAxis, Path
 
 WORKING_BYTES = 2**27  # cap on the arrays one batch chunk keeps (bytes, counted as complex128)
 GROUP_BYTES = 2**20  # target size of one filter group's product / inverse FFT (see above)
@@ -46,6 +46,7 @@ GROUP_BYTES = 2**20  # target size of one filter group's product / inverse FFT (
 
 class HarmonicScattering3DCore:
     ndim = 3
+    key_fields = ("l", "j")  # the path fields that identify a path (its key)
 
     def __init__(self, J, shape, L=3, sigma_0=1.0, max_order=2, rotation_covariant=True,
                  integral_powers=(0.5, 1.0, 2.0), working_bytes=WORKING_BYTES,
@@ -61,6 +62,10 @@ class HarmonicScattering3DCore:
         self.paths = tuple(self._enumerate_paths())
         self.array_shape = (J + 1 + len(self.pairs), L + 1, len(self.integral_powers))
         self.output_grid = None  # integrals over the whole volume: no output positions
+        self.output_axes = (OutputAxis("path"), OutputAxis("path"), OutputAxis(
+            "named", name="integral_power", letter="p", coords={"integral_power": (
+                self.integral_powers,
+                {"long_name": "power p of the integrals sum(|U|^p) over the volume"})}))
         self._pair_index = {pair: i for i, pair in enumerate(self.pairs)}
         # mirrored[l][j]: whether the orders -m of psi_{l,j} are read off the orders m
         self.mirrored = [[self.rotation_covariant and l >= 1

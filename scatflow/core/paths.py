@@ -1,8 +1,12 @@
-"""Scattering paths: the one list every output format, `meta()` and coordinate label reads.
+"""Scattering paths and output axes: what every output format, `meta()` and label reads.
 
 A core enumerates its paths once, in Kymatio's output order. Each path carries its order, the
 key used by `out_type='dict'`, and named fields (tuples with one entry per order, such as the
 filter indices `n` or scales `j`, or plain scalars, such as the 3D degree `l`).
+
+A core also says what each axis of its array output (after the batch axes) holds, as a tuple
+of `OutputAxis` (`core.output_axes`, aligned with `core.array_shape`): labelled outputs (the
+xarray dims and coords, scikit-learn's feature names) are read from it.
 """
 
 from collections import Counter
@@ -16,6 +20,23 @@ class Path:
     order: int
     key: tuple
     fields: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class OutputAxis:
+    """One axis of a core's array output.
+
+    `kind`: "path" (indexes the paths; consecutive path axes flatten to the path list, in path
+    order), "signal" (output samples along signal axis `index`, at `core.output_grid[index]`),
+    "single" (length one without a position, e.g. a global average: dropped from labelled
+    outputs) or "named" (its own dim `name`, with `coords`: {coord name: (values, attrs)}).
+    `letter` names positions along the axis in scikit-learn feature names (t, y, x, p, ...)."""
+
+    kind: str
+    index: int = None
+    name: str = None
+    letter: str = None
+    coords: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 def meta_from_paths(paths, max_order):

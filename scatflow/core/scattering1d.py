@@ -21,7 +21,7 @@ from functools import partial
 
 from ..filters.morlet1d import compute_border_indices, compute_padding, filter_bank_1d, filter_params
 from . import planning_batch
-from .paths import Path
+from .paths import OutputAxis, Path
 
 WORKING_BYTES = 2**22  # largest complex working array of one batched step (4 MB) ...
 SIMD_BYTES = 64  # ... unless its FFTs fill fewer SIMD lanes: 8 complex64 or 4 complex128
@@ -66,6 +66,7 @@ class Scattering1DCore:
     """
 
     ndim = 1
+    key_fields = ("n",)  # the path fields that identify a path (its key)
 
     def __init__(self, J, shape, Q=(1, 1), T=None, average="local", log2_stride=None,
                  oversampling=0, max_order=2, kymatio_compat=None):
@@ -98,12 +99,16 @@ class Scattering1DCore:
         self.paths = tuple(self._enumerate_paths())
         self._index = {p.key: i for i, p in enumerate(self.paths)}
         self.output_grid = None  # (input index of output sample 0, step) per signal axis
+        self.output_axes = None
+        self.halo_inexact = None  # chunk-wise (halo) results equal whole-signal ones
         if average == "local":
             self.array_shape = (len(self.paths), self._length(self.output_resolution))
             r = self.output_resolution
             self.output_grid = ((self.ind_start[r] * 2**r - self.pad_left, 2**r),)
+            self.output_axes = (OutputAxis("path"), OutputAxis("signal", index=0, letter="t"))
         elif average == "global":
             self.array_shape = (len(self.paths), 1)
+            self.output_axes = (OutputAxis("path"), OutputAxis("single"))
         else:
             self.array_shape = None
 
@@ -199,6 +204,12 @@ class Scattering1DCore:
         return dict(filter_bank_1d(self.N_padded, self.J, self.Q[0], self.Q[1], self.T,
                                    self.max_order, self._psi2_levels, self._phi_levels,
                                    kymatio_compat=self.kymatio_compat))
+
+    def halo_filters(self):
+        """The Fourier filters whose spatial supports, added up, are what an output sample
+        depends on: the low-pass and the widest wavelet of each order."""
+        bank = self.filters()
+        return [bank["phi"][0], bank["psi1"]] + ([bank["psi2"][0]] if "psi2" in bank else [])
 
     # -- running -----------------------------------------------------------------------------
     def __call__(self, x, backend, filters):

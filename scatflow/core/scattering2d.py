@@ -9,7 +9,7 @@ never transformed back to Fourier.
 
 from ..filters.morlet2d import filter_bank_2d, lowpass_matrices_2d, wavelet_blocks_2d
 from . import planning_batch
-from .paths import Path
+from .paths import OutputAxis, Path
 
 WORKING_BYTES = 2**22  # cap on one complex intermediate (bigger jobs are split over angles):
 # 4 MB ran as fast as 16 MB here, with 30% less peak memory
@@ -22,6 +22,7 @@ def padded_size(n, J):
 
 class Scattering2DCore:
     ndim = 2
+    key_fields = ("j", "theta")  # the path fields that identify a path (its key)
 
     def __init__(self, J, shape, L=8, max_order=2, pre_pad=False, filter_levels="kymatio"):
         self.J, self.shape, self.L, self.max_order, self.pre_pad = J, tuple(shape), L, max_order, pre_pad
@@ -36,6 +37,15 @@ class Scattering2DCore:
         # (input index of output sample 0, step) per axis: output k is padded sample (k + 1) 2^J
         # (the low-pass output loses one sample at each border); pre_pad input is padded already
         self.output_grid = tuple((2**J - (0 if pre_pad else before), 2**J) for before, _ in self.pads)
+        self.output_axes = (OutputAxis("path"), OutputAxis("signal", index=0, letter="y"),
+                            OutputAxis("signal", index=1, letter="x"))
+        # chunk-wise results (scatflow.dask's chunking="halo") equal whole-image ones only where
+        # the coarse filters are sampled in space
+        self.halo_inexact = None if filter_levels == "local" else (
+            "Kymatio's 2D filter levels (filter_levels='kymatio') are cut to the band of each "
+            "resolution, which gives them tails across the whole image: chunks match the "
+            "whole-image transform to a few 1e-4 of each channel's maximum, not exactly; "
+            "filter_levels='local' makes them exact")
         self._index = {p.key: i for i, p in enumerate(self.paths)}
         self._blocks = None
 
@@ -56,6 +66,12 @@ class Scattering2DCore:
     def fourier_filters(self):
         """Kymatio's Fourier-domain bank: (phi levels, psi levels), see `filter_bank_2d`."""
         return filter_bank_2d(*self.padded_shape, self.J, self.L, self.filter_levels)
+
+    def halo_filters(self):
+        """The Fourier filters whose spatial supports, added up, are what an output sample
+        depends on: the low-pass and the widest wavelet once per order."""
+        phi, psi = self.fourier_filters()
+        return [phi[0]] + ([psi[-1][0]] * self.max_order if psi else [])
 
     def filters(self):
         """What the forward uses: the wavelets in Fourier and the low-pass as matrices. Also

@@ -53,12 +53,33 @@ def check_shape(value, ndim, name="shape"):
 
 # -- the frontend -----------------------------------------------------------------------------
 class ScatteringBase:
-    """Framework-independent frontend. A per-transform base checks its parameters, sets
-    `self.core` and calls `_init_output` and `_build_filters`; a framework frontend names its
-    backends and may override the hooks (`_build_filters`, `_filters_for`, `_backend_for`)."""
+    """Framework-independent frontend. A per-transform base has Kymatio's constructor
+    signature, a classmethod `check_parameters(*, shape=None, out_type="array", **params)` (every
+    check of its parameters, before anything is built; those that need the signal's shape only
+    where `shape` is given, as a Keras layer or scikit-learn transformer calls it before it
+    knows the shape; returns the core's keyword arguments, or None without a shape) and its
+    `core_class`; its `__init__` calls `_setup`. A framework frontend names its backends and
+    may override the hooks (`_build_filters`, `_filters_for`, `_backend_for`)."""
 
     default_backend = "numpy"
     frontend_name = "numpy"
+    core_class = None
+
+    def _setup(self, **params):
+        """Store the constructor arguments as given (scikit-learn style), check them all, then
+        pick the backend and build the core and its filters."""
+        for name, value in params.items():
+            setattr(self, name, value)
+        core_kwargs = self.check_parameters(**params)
+        self._init_output(params["out_type"], params["backend"])
+        self.core = self.core_class(**core_kwargs)
+        self._build_filters()
+
+    @classmethod
+    def shape_for_input(cls, signal_shape, **params):
+        """The `shape` parameter for inputs whose trailing dims are `signal_shape` (they differ
+        where the input comes padded already: 2D `pre_pad=True`)."""
+        return tuple(signal_shape)
 
     def _init_output(self, out_type, backend):
         self.out_type = check_choice("out_type", out_type, OUT_TYPES)

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..core.harmonic3d import HarmonicScattering3DCore
 from ..filters.harmonic3d import solid_harmonic_filter_bank
-from .base import ScatteringBase, check_choice, check_int, check_real, check_shape
+from .base import OUT_TYPES, ScatteringBase, check_choice, check_int, check_real, check_shape
 
 
 class HarmonicScattering3DBase(ScatteringBase):
@@ -20,18 +20,45 @@ class HarmonicScattering3DBase(ScatteringBase):
     (keyed by (l, j1) and (l, j1, j2)). float32 input gives float32 output, anything else
     float64 (Kymatio's NumPy frontend always returns float32)."""
 
+    core_class = HarmonicScattering3DCore
+
     def __init__(self, J, shape, L=3, sigma_0=1, max_order=2, rotation_covariant=True,
                  method="integral", points=None, integral_powers=(0.5, 1.0, 2.0), backend=None,
                  out_type="array"):
-        self.J, self.shape, self.L, self.sigma_0 = J, shape, L, sigma_0
-        self.max_order, self.rotation_covariant = max_order, rotation_covariant
-        self.method, self.points, self.integral_powers = method, points, integral_powers
-        shape = check_shape(shape, 3)
-        params = check_parameters(J, L, sigma_0, max_order, rotation_covariant, method, points,
-                                  integral_powers)
-        self._init_output(out_type, backend)
-        self.core = HarmonicScattering3DCore(shape=shape, **params)
-        self._build_filters()
+        self._setup(J=J, shape=shape, L=L, sigma_0=sigma_0, max_order=max_order,
+                    rotation_covariant=rotation_covariant, method=method, points=points,
+                    integral_powers=integral_powers, backend=backend, out_type=out_type)
+
+    @classmethod
+    def check_parameters(cls, *, J, shape=None, L=3, sigma_0=1, max_order=2,
+                         rotation_covariant=True, method="integral", points=None,
+                         integral_powers=(0.5, 1.0, 2.0), backend=None, out_type="array"):
+        """Check every parameter; return the core's keyword arguments, or None without a
+        shape."""
+        J = check_int("J", J, minimum=0)
+        L = check_int("L", L, minimum=0)
+        sigma_0 = check_real("sigma_0", sigma_0, positive=True)
+        try:
+            widest = math.ldexp(sigma_0, J)
+        except OverflowError:
+            widest = math.inf
+        if not math.isfinite(widest * widest):
+            raise ValueError(f"J and sigma_0 must keep the widest wavelet width sigma_0 * 2**J "
+                             f"(squared) finite; got J={J}, sigma_0={sigma_0}")
+        max_order = check_int("max_order", max_order, minimum=1, maximum=2)
+        if not isinstance(rotation_covariant, (bool, np.bool_)):
+            raise TypeError(f"rotation_covariant must be True or False; got "
+                            f"{rotation_covariant!r}")
+        check_choice("method", method, ("integral",))
+        if points is not None:
+            raise ValueError(f"points must be None (only method='integral' exists); got "
+                             f"{points!r}")
+        integral_powers = check_integral_powers(integral_powers)
+        check_choice("out_type", out_type, OUT_TYPES)
+        if shape is None:
+            return None
+        return dict(J=J, shape=check_shape(shape, 3), L=L, sigma_0=sigma_0, max_order=max_order,
+                    rotation_covariant=bool(rotation_covariant), integral_powers=integral_powers)
 
     @property
     def filters(self):
@@ -39,31 +66,6 @@ class HarmonicScattering3DBase(ScatteringBase):
         Fourier-domain wavelets psi_{l,j,m} (read-only, multiplied out of the factored bank)."""
         core = self.core
         return list(solid_harmonic_filter_bank(core.shape, core.J, core.L, core.sigma_0))
-
-
-def check_parameters(J, L, sigma_0, max_order, rotation_covariant, method, points,
-                     integral_powers):
-    """The checked parameters that do not depend on the shape, as the core takes them (also
-    the Keras layer's checks before it knows the shape)."""
-    J = check_int("J", J, minimum=0)
-    L = check_int("L", L, minimum=0)
-    sigma_0 = check_real("sigma_0", sigma_0, positive=True)
-    try:
-        widest = math.ldexp(sigma_0, J)
-    except OverflowError:
-        widest = math.inf
-    if not math.isfinite(widest * widest):
-        raise ValueError(f"J and sigma_0 must keep the widest wavelet width sigma_0 * 2**J "
-                         f"(squared) finite; got J={J}, sigma_0={sigma_0}")
-    max_order = check_int("max_order", max_order, minimum=1, maximum=2)
-    if not isinstance(rotation_covariant, (bool, np.bool_)):
-        raise TypeError(f"rotation_covariant must be True or False; got {rotation_covariant!r}")
-    check_choice("method", method, ("integral",))
-    if points is not None:
-        raise ValueError(f"points must be None (only method='integral' exists); got {points!r}")
-    return dict(J=J, L=L, sigma_0=sigma_0, max_order=max_order,
-                rotation_covariant=bool(rotation_covariant),
-                integral_powers=check_integral_powers(integral_powers))
 
 
 def check_integral_powers(value):

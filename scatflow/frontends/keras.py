@@ -18,15 +18,13 @@ not weights: nothing is trained or saved; a `.keras` file holds the configuratio
 filters are rebuilt on load. `compute_output_shape` is read from the core (`core.array_shape`).
 """
 
-import numbers
+import inspect
 
 import keras
 import numpy as np
 
-from .base import check_int, compute_dtype
-from .harmonic3d import HarmonicScattering3DBase, check_parameters
-from .scattering1d import COMPAT, Scattering1DBase, _check_Q
-from .scattering2d import Scattering2DBase, check_filter_levels
+from .. import registry
+from .base import compute_dtype
 
 SUPPORTED_BACKENDS = ("tensorflow", "torch")
 
@@ -59,18 +57,6 @@ class KerasFrontend:
         pass
 
 
-class _Scattering1DTransform(KerasFrontend, Scattering1DBase):
-    pass
-
-
-class _Scattering2DTransform(KerasFrontend, Scattering2DBase):
-    pass
-
-
-class _HarmonicScattering3DTransform(KerasFrontend, HarmonicScattering3DBase):
-    pass
-
-
 def _plain(value):
     """A config value as plain Python (lists for tuples and tracked lists)."""
     if isinstance(value, (list, tuple)):
@@ -81,19 +67,40 @@ def _plain(value):
 
 
 class ScatteringLayer(keras.layers.Layer):
-    """What the three layers share: shape inference, the frontend object, the filters, the
-    output shape and the config. Subclasses set `transform` (the frontend class), `signal_ndim`
-    and `parameter_names`, store their arguments and check the shape-independent ones."""
+    """What every layer shares: its constructor, shape inference, the frontend object, the
+    filters, the output shape and the config. A layer is declared with its registry entry,
+    `class Scattering1D(ScatteringLayer, transform="scattering1d")`: its arguments are those of
+    the transform's frontend base except `shape`, `backend` and `out_type` (plus Keras's own
+    keywords), stored as given and checked by the base's `check_parameters` before anything is
+    built."""
 
-    transform = None
+    transform = None  # the class the layer runs: KerasFrontend + the transform's base
     signal_ndim = None
     parameter_names = ()
 
-    def __init__(self, **kwargs):
+    def __init_subclass__(cls, transform=None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if transform is None:
+            return
+        entry = registry.get(transform)
+        base = entry.load("base")
+        cls.transform = type(f"_{entry.class_name}Transform", (KerasFrontend, base),
+                             {"__module__": __name__})
+        cls.signal_ndim = entry.ndim
+        parameters = [p for p in entry.parameters() if p.name not in ("shape", "backend",
+                                                                      "out_type")]
+        cls.parameter_names = tuple(p.name for p in parameters)
+        cls.__init__ = _layer_init(cls, parameters)
+        keras.saving.register_keras_serializable(package="scatflow")(cls)
+
+    def _init_layer(self, params, layer_kwargs):
+        self.transform.check_parameters(shape=None, out_type="array", **params)
         backend = active_backend()
-        super().__init__(**kwargs)
+        keras.layers.Layer.__init__(self, **layer_kwargs)
         self._backend_name = backend
         self._scattering = None
+        for name, value in params.items():
+            setattr(self, name, value)
 
     # -- the frontend object -------------------------------------------------------------------
     def parameters(self):
@@ -118,15 +125,12 @@ class ScatteringLayer(keras.layers.Layer):
         if self._scattering is not None and tuple(self._scattering.core.input_shape) == shape:
             return self._scattering
         try:
-            return self.transform(shape=self._shape_argument(shape), backend=self._backend_name,
-                                  out_type="array", **self.parameters())
+            params = self.parameters()
+            return self.transform(shape=self.transform.shape_for_input(shape, **params),
+                                  backend=self._backend_name, out_type="array", **params)
         except (TypeError, ValueError) as error:
             raise type(error)(f"{self.name} on inputs of shape {tuple(input_shape)} (signal "
                               f"shape {shape}): {error}") from None
-
-    def _shape_argument(self, signal_shape):
-        """The frontend's `shape` for inputs whose last dims are `signal_shape`."""
-        return signal_shape
 
     @property
     def scattering(self):
@@ -179,104 +183,41 @@ class ScatteringLayer(keras.layers.Layer):
         return self.scattering.output_size(detail)
 
 
-def _check_T_for_array(T, average):
-    """1D `T` checks that need no signal length: the array output excludes T=0."""
-    if average is not None and not isinstance(average, bool):
-        raise TypeError(f"average must be None, True or False; got {average!r}")
-    if average is False or (isinstance(T, numbers.Integral) and not isinstance(T, bool) and T == 0):
-        raise ValueError("T=0 (average=False: no averaging) gives coefficients of different "
-                         "lengths, which a Keras layer cannot return as one array; use T=None, "
-                         "an int >= 1 or 'global' (or scatflow.tensorflow / scatflow.torch with "
-                         "out_type='list')")
-    if T is None or T == "global":
-        return
-    if isinstance(T, (str, bool)) or not isinstance(T, numbers.Integral):
-        raise TypeError(f"T must be None, 'global' or an int >= 1 for a Keras layer; got {T!r}")
-    check_int("T", T, minimum=1)
+def _layer_init(cls, parameters):
+    """`cls.__init__` with the transform's parameters and Keras's keywords as its signature."""
+    P = inspect.Parameter
+    signature = inspect.Signature(
+        [P("self", P.POSITIONAL_OR_KEYWORD)] + parameters + [P("kwargs", P.VAR_KEYWORD)])
+
+    def __init__(self, *args, **kwargs):
+        arguments = signature.bind(self, *args, **kwargs)
+        arguments.apply_defaults()
+        params = dict(arguments.arguments)
+        del params["self"]
+        layer_kwargs = params.pop("kwargs")
+        self._init_layer(params, layer_kwargs)
+
+    __init__.__signature__ = signature
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
 
 
-@keras.saving.register_keras_serializable(package="scatflow")
-class Scattering1D(ScatteringLayer):
+class Scattering1D(ScatteringLayer, transform="scattering1d"):
     """1D Morlet scattering layer: inputs `(*batch, N)`, outputs `(*batch, C, N_out)` (Kymatio's
     `kymatio.keras.Scattering1D`, with every argument of `scatflow.numpy.Scattering1D` except
-    `shape`, `backend` and `out_type`)."""
-
-    transform = _Scattering1DTransform
-    signal_ndim = 1
-    parameter_names = ("J", "Q", "T", "max_order", "oversampling", "average", "stride",
-                       "kymatio_compat")
-
-    def __init__(self, J, Q=1, T=None, max_order=2, oversampling=0, *, average=None, stride=None,
-                 kymatio_compat=None, **kwargs):
-        check_int("J", J, minimum=0)
-        _check_Q(Q)
-        _check_T_for_array(T, average)
-        check_int("max_order", max_order, minimum=1, maximum=2)
-        check_int("oversampling", oversampling, minimum=0)
-        if stride is not None:
-            check_int("stride", stride, minimum=1)
-        if kymatio_compat is not None and (not isinstance(kymatio_compat, str)
-                                           or kymatio_compat not in COMPAT):
-            raise ValueError(f"kymatio_compat must be one of {list(COMPAT)}; got {kymatio_compat!r}")
-        super().__init__(**kwargs)
-        self.J, self.Q, self.T, self.max_order = J, Q, T, max_order
-        self.oversampling, self.average, self.stride = oversampling, average, stride
-        self.kymatio_compat = kymatio_compat
+    `shape`, `backend` and `out_type`; `T=0` is refused: one array out)."""
 
 
-@keras.saving.register_keras_serializable(package="scatflow")
-class Scattering2D(ScatteringLayer):
-    """2D Morlet scattering layer: inputs `(*batch, M, N)`, outputs `(*batch, C, M // 2**J,
-    N // 2**J)` (Kymatio's `kymatio.keras.Scattering2D`). With `pre_pad=True` the inputs are
-    already padded (see `_shape_argument`)."""
-
-    transform = _Scattering2DTransform
-    signal_ndim = 2
-    parameter_names = ("J", "L", "max_order", "pre_pad", "filter_levels")
-
-    def __init__(self, J, L=8, max_order=2, pre_pad=False, filter_levels="kymatio", **kwargs):
-        check_int("J", J, minimum=0)
-        check_int("L", L, minimum=1)
-        check_int("max_order", max_order, minimum=1, maximum=2)
-        if not isinstance(pre_pad, bool):
-            raise TypeError(f"pre_pad must be True or False; got {pre_pad!r}")
-        check_filter_levels(filter_levels)
-        super().__init__(**kwargs)
-        self.J, self.L, self.max_order, self.pre_pad = J, L, max_order, pre_pad
-        self.filter_levels = filter_levels
-
-    def _shape_argument(self, signal_shape):
-        """With `pre_pad=True` the inputs are already padded (Kymatio's `(M_padded, N_padded)`,
-        each the next multiple of 2**J above the signal's size, plus 2**J): every size M with
-        the same padding gives the same filters and output, so M = M_padded - 2 * 2**J."""
-        if not self.pre_pad:
-            return signal_shape
-        step = 2**self.J
-        if any(n % step or n < 3 * step for n in signal_shape):
-            raise ValueError(f"pre_pad=True takes inputs already padded, whose last 2 dims are "
-                             f"multiples of 2**J = {step} and at least 3 * 2**J = {3 * step}; "
-                             f"got {signal_shape}")
-        return tuple(n - 2 * step for n in signal_shape)
+class Scattering2D(ScatteringLayer, transform="scattering2d"):
+    """2D Morlet scattering layer: inputs `(*batch, M, N)` (already padded with
+    `pre_pad=True`), outputs `(*batch, C, M // 2**J, N // 2**J)` (Kymatio's
+    `kymatio.keras.Scattering2D`)."""
 
 
-@keras.saving.register_keras_serializable(package="scatflow")
-class HarmonicScattering3D(ScatteringLayer):
-    """3D solid-harmonic scattering layer: inputs `(*batch, M, N, O)`, outputs `(*batch, K, L+1,
-    P)` (Kymatio has no Keras version; the arguments of `scatflow.numpy.HarmonicScattering3D`)."""
-
-    transform = _HarmonicScattering3DTransform
-    signal_ndim = 3
-    parameter_names = ("J", "L", "sigma_0", "max_order", "rotation_covariant", "method",
-                       "points", "integral_powers")
-
-    def __init__(self, J, L=3, sigma_0=1, max_order=2, rotation_covariant=True,
-                 method="integral", points=None, integral_powers=(0.5, 1.0, 2.0), **kwargs):
-        check_parameters(J, L, sigma_0, max_order, rotation_covariant, method, points,
-                         integral_powers)
-        super().__init__(**kwargs)
-        self.J, self.L, self.sigma_0, self.max_order = J, L, sigma_0, max_order
-        self.rotation_covariant, self.method, self.points = rotation_covariant, method, points
-        self.integral_powers = integral_powers
+class HarmonicScattering3D(ScatteringLayer, transform="harmonic_scattering3d"):
+    """3D solid-harmonic scattering layer: inputs `(*batch, M, N, O)`, outputs `(*batch, K,
+    L+1, P)` (Kymatio has no Keras version; the arguments of
+    `scatflow.numpy.HarmonicScattering3D`)."""
 
 
 __all__ = ["Scattering1D", "Scattering2D", "HarmonicScattering3D"]

@@ -3,7 +3,7 @@
 import numbers
 
 from ..core.scattering1d import Scattering1DCore
-from .base import ScatteringBase, check_int, check_shape
+from .base import OUT_TYPES, ScatteringBase, check_choice, check_int, check_shape
 
 COMPAT = (None, "0.3")
 
@@ -22,21 +22,23 @@ def _check_Q(Q):
 
 
 def _check_T(T, N):
-    """'local' / 'global' / False averaging and the low-pass width (None for 2**J)."""
+    """'local' / 'global' / False averaging and the low-pass width (None for 2**J); the upper
+    bound N is checked where the signal length is known (N not None)."""
+    allowed = f"None, 0, 'global' or an int in [1, N={N}]" if N else "None, 0, 'global' or an int >= 1"
     if T is None:
         return "local", None
     if isinstance(T, str):
         if T != "global":
-            raise ValueError(f"T must be None, 0, 'global' or an int in [1, N={N}]; got {T!r}")
+            raise ValueError(f"T must be {allowed}; got {T!r}")
         return "global", None
     if isinstance(T, bool) or not isinstance(T, numbers.Integral):
-        raise TypeError(f"T must be None, 0, 'global' or an int in [1, N={N}]; got {T!r}")
+        raise TypeError(f"T must be {allowed}; got {T!r}")
     T = int(T)
     if T == 0:
         return False, None
-    if T < 0 or T > N:
-        raise ValueError(f"T must be None, 0, 'global' or an int in [1, N={N}] (the low-pass "
-                         f"cannot be wider than the signal; use T='global'); got {T}")
+    if T < 0 or (N is not None and T > N):
+        raise ValueError(f"T must be {allowed} (the low-pass cannot be wider than the signal; "
+                         f"use T='global'); got {T}")
     return "local", T
 
 
@@ -64,16 +66,27 @@ class Scattering1DBase(ScatteringBase):
     `average_mode`, and the filters `phi_f`, `psi1_f`, `psi2_f` (Kymatio's dicts, read-only).
     """
 
+    core_class = Scattering1DCore
+
     def __init__(self, J, shape, Q=1, T=None, max_order=2, average=None, oversampling=0,
                  out_type="array", backend=None, *, stride=None, kymatio_compat=None):
-        self.J, self.shape, self.Q, self.T = J, shape, Q, T
-        self.max_order, self.average, self.oversampling = max_order, average, oversampling
-        self.stride, self.kymatio_compat = stride, kymatio_compat
+        self._setup(J=J, shape=shape, Q=Q, T=T, max_order=max_order, average=average,
+                    oversampling=oversampling, out_type=out_type, backend=backend, stride=stride,
+                    kymatio_compat=kymatio_compat)
 
+    @classmethod
+    def check_parameters(cls, *, J, shape=None, Q=1, T=None, max_order=2, average=None,
+                         oversampling=0, out_type="array", backend=None, stride=None,
+                         kymatio_compat=None):
+        """Check every parameter (those that need the signal length only where `shape` is
+        given); return the core's keyword arguments, or None without a shape."""
         J = check_int("J", J, minimum=0)
-        (N,) = check_shape(shape, 1)
-        if N < 2:
-            raise ValueError(f"shape must be at least (2,) (a signal of 2 samples); got {shape!r}")
+        N = None
+        if shape is not None:
+            (N,) = check_shape(shape, 1)
+            if N < 2:
+                raise ValueError(f"shape must be at least (2,) (a signal of 2 samples); got "
+                                 f"{shape!r}")
         Q1, Q2 = _check_Q(Q)
         mode, T_value = _check_T(T, N)
         if average is not None and not isinstance(average, bool):
@@ -92,22 +105,24 @@ class Scattering1DBase(ScatteringBase):
             raise ValueError(f"kymatio_compat must be one of {list(COMPAT)}; got {kymatio_compat!r}")
         T_value = 2**J if T_value is None else T_value
         log2_T = T_value.bit_length() - 1
-        log2_stride = self._check_stride(stride, mode, log2_T, oversampling, kymatio_compat)
+        log2_stride = cls._check_stride(stride, mode, log2_T, oversampling, kymatio_compat)
         if mode == "global" and oversampling:
             raise ValueError(f"oversampling must be 0 with T='global' (a sum over time); "
                              f"got {oversampling}")
         if mode == "global" and kymatio_compat is not None:
             raise ValueError("T='global' does not exist in Kymatio 0.3.0: use kymatio_compat=None "
                              "with T='global'")
-        self._init_output(out_type, backend)
+        check_choice("out_type", out_type, OUT_TYPES)
         if mode is False and out_type == "array":
-            raise ValueError("out_type='array' needs coefficients of one length; with T=0 "
-                             "(average=False) use out_type='list' or 'dict'")
-
-        self.core = Scattering1DCore(J=J, shape=(N,), Q=(Q1, Q2), T=T_value, average=mode,
-                                     log2_stride=log2_stride, oversampling=oversampling,
-                                     max_order=max_order, kymatio_compat=kymatio_compat)
-        self._build_filters()
+            raise ValueError("T=0 (average=False: no averaging) gives coefficients of different "
+                             "lengths, which out_type='array' (and the Keras layers and "
+                             "scikit-learn transformers, which return one array) cannot stack; "
+                             "use out_type='list' or 'dict', or T=None, an int >= 1 or 'global'")
+        if N is None:
+            return None
+        return dict(J=J, shape=(N,), Q=(Q1, Q2), T=T_value, average=mode,
+                    log2_stride=log2_stride, oversampling=oversampling, max_order=max_order,
+                    kymatio_compat=kymatio_compat)
 
     @staticmethod
     def _check_stride(stride, mode, log2_T, oversampling, kymatio_compat):

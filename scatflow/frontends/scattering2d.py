@@ -2,7 +2,7 @@
 
 from ..core.scattering2d import Scattering2DCore
 from ..filters.morlet2d import FILTER_LEVELS
-from .base import ScatteringBase, check_int, check_shape
+from .base import OUT_TYPES, ScatteringBase, check_choice, check_int, check_shape
 
 
 class Scattering2DBase(ScatteringBase):
@@ -20,23 +20,49 @@ class Scattering2DBase(ScatteringBase):
     Kymatio's by ~4e-3 of a channel's maximum, and chunk-wise results (`scatflow.dask`,
     `chunking="halo"`) equal whole-image ones."""
 
+    core_class = Scattering2DCore
+
     def __init__(self, J, shape, L=8, max_order=2, pre_pad=False, backend=None, out_type="array",
                  *, filter_levels="kymatio"):
-        self.J, self.shape, self.L = J, shape, L
-        self.max_order, self.pre_pad, self.filter_levels = max_order, pre_pad, filter_levels
+        self._setup(J=J, shape=shape, L=L, max_order=max_order, pre_pad=pre_pad, backend=backend,
+                    out_type=out_type, filter_levels=filter_levels)
+
+    @classmethod
+    def check_parameters(cls, *, J, shape=None, L=8, max_order=2, pre_pad=False, backend=None,
+                         out_type="array", filter_levels="kymatio"):
+        """Check every parameter (2**J against the image only where `shape` is given); return
+        the core's keyword arguments, or None without a shape."""
         J = check_int("J", J, minimum=0)
+        L = check_int("L", L, minimum=1)
+        max_order = check_int("max_order", max_order, minimum=1, maximum=2)
+        if not isinstance(pre_pad, bool):
+            raise TypeError(f"pre_pad must be True or False; got {pre_pad!r}")
+        if not isinstance(filter_levels, str) or filter_levels not in FILTER_LEVELS:
+            raise ValueError(f"filter_levels must be one of {list(FILTER_LEVELS)}; got "
+                             f"{filter_levels!r}")
+        check_choice("out_type", out_type, OUT_TYPES)
+        if shape is None:
+            return None
         M, N = check_shape(shape, 2)
         if 2**J > min(M, N):
             raise ValueError(f"J must satisfy 2**J <= min(shape) = {min(M, N)}; got J={J}")
-        L = check_int("L", L, minimum=1)
-        check_int("max_order", max_order, minimum=1, maximum=2)
-        if not isinstance(pre_pad, bool):
-            raise TypeError(f"pre_pad must be True or False; got {pre_pad!r}")
-        check_filter_levels(filter_levels)
-        self._init_output(out_type, backend)
-        self.core = Scattering2DCore(J=J, shape=(M, N), L=L, max_order=max_order, pre_pad=pre_pad,
-                                      filter_levels=filter_levels)
-        self._build_filters()
+        return dict(J=J, shape=(M, N), L=L, max_order=max_order, pre_pad=pre_pad,
+                    filter_levels=filter_levels)
+
+    @classmethod
+    def shape_for_input(cls, signal_shape, *, J, pre_pad=False, **params):
+        """With `pre_pad=True` the inputs are already padded (Kymatio's `(M_padded,
+        N_padded)`, each the next multiple of 2**J above the signal's size, plus 2**J): every
+        size M with the same padding gives the same filters and output, so M = M_padded -
+        2 * 2**J."""
+        if not pre_pad:
+            return tuple(signal_shape)
+        step = 2**J
+        if any(n % step or n < 3 * step for n in signal_shape):
+            raise ValueError(f"pre_pad=True takes inputs already padded, whose last 2 dims are "
+                             f"multiples of 2**J = {step} and at least 3 * 2**J = {3 * step}; "
+                             f"got {tuple(signal_shape)}")
+        return tuple(n - 2 * step for n in signal_shape)
 
     @property
     def phi(self):
@@ -51,8 +77,3 @@ class Scattering2DBase(ScatteringBase):
         _, psi = self.core.fourier_filters()
         return [{"levels": [levels[r][theta] for r in sorted(levels)], "j": j, "theta": theta}
                 for j, levels in enumerate(psi) for theta in range(self.core.L)]
-
-
-def check_filter_levels(filter_levels):
-    if not isinstance(filter_levels, str) or filter_levels not in FILTER_LEVELS:
-        raise ValueError(f"filter_levels must be one of {list(FILTER_LEVELS)}; got {filter_levels!r}")

@@ -1,27 +1,32 @@
-"""scikit-learn frontend: Scattering1D, Scattering2D and HarmonicScattering3D as transformers.
+"""scikit-learn frontend: every transform of `scatflow.registry` as a transformer.
 
 Each transformer takes the NumPy frontend's parameters (Kymatio's signature, without `out_type`:
 the output is always the 'array' output flattened per sample) and stores them untouched, so
 `clone`, `get_params`, `set_params` and grid searches over them are safe. `fit` builds the NumPy
-frontend (its parameter checks run there; the filters come from a cache), `transform` maps
-`X` of shape `(n_samples, prod(shape))` (each row a signal of shape `shape`) to
-`(n_samples, n_features_out)`. A dask array in gives a lazy dask array out, one `map_blocks`
-layer over row chunks, with the filters built in the tasks (never put into the graph).
+frontend (the transform's own parameter checks run there; the filters come from a cache),
+`transform` maps `X` of shape `(n_samples, prod(shape))` (each row a signal of shape `shape`)
+to `(n_samples, n_features_out)`. `shape=None` (the default here) takes a one-dimensional
+signal's length from `fit`'s data: the number of features. A dask array in gives a lazy dask
+array out, one `map_blocks` layer over row chunks, with the filters built in the tasks (never
+put into the graph).
 
-Feature names come from the frontend's path list: `order1_n3_t5` (1D: filter indices `n`, time
-index `t`), `order2_j0_theta3_j1_theta0_y1_x2` (2D: scale and angle per order, position y, x),
-`order2_l1_j0_j2_p1` (3D: degree `l`, scales `j`, integral power index `p`). The position part
-is left out where there is only one position per path.
+Feature names come from the frontend's path list and output axes: `order1_n3_t5` (1D: filter
+indices `n`, time index `t`), `order2_j0_theta3_j1_theta0_y1_x2` (2D: scale and angle per
+order, position y, x), `order2_l1_j0_j2_p1` (3D: degree `l`, scales `j`, integral power index
+`p`): the path's integer fields, scalars first, then the per-order ones interleaved order by
+order, then the positions. The position part is left out where there is only one position per
+path.
 """
 
 import functools
+import inspect
 import math
-import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .. import registry
 from . import numpy as numpy_frontend
 
 _FLOAT_DTYPES = (np.float64, np.float32)
@@ -40,12 +45,21 @@ def _scatter_rows(X, cls_name, frozen_params, dtype):
     return out.reshape((n, -1))
 
 
-class _ScatteringTransformer(TransformerMixin, BaseEstimator):
-    """What the three transformers share; each subclass has its own explicit `__init__`.
-    `transform` is defined here, on a TransformerMixin subclass, so that `set_output` wraps it
-    (scikit-learn wraps only the methods a TransformerMixin subclass defines itself)."""
+class ScatteringTransformer(TransformerMixin, BaseEstimator):
+    """What every transformer shares. A transformer is declared with its registry entry,
+    `class Scattering1D(ScatteringTransformer, transform="scattering1d")`, which gives it an
+    explicit `__init__` (scikit-learn reads the parameters from its signature): the NumPy
+    frontend's parameters but `out_type`, `shape` defaulting to None. `transform` is defined
+    here, on a TransformerMixin subclass, so that `set_output` wraps it (scikit-learn wraps only
+    the methods a TransformerMixin subclass defines itself)."""
 
-    _position_names = ()
+    _transform = None  # the registry entry
+
+    def __init_subclass__(cls, transform=None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if transform is not None:
+            cls._transform = registry.get(transform)
+            cls.__init__ = _transformer_init(cls, cls._transform)
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, X, y=None):
@@ -57,7 +71,14 @@ class _ScatteringTransformer(TransformerMixin, BaseEstimator):
                              f"of shape {X.shape}")
         X = validate_data(self, X, reset=True, skip_check_array=lazy, dtype=_FLOAT_DTYPES)
         params = self._scattering_params()
-        scattering = getattr(numpy_frontend, type(self).__name__)(**params, out_type="array")
+        try:
+            scattering = getattr(numpy_frontend, self._transform.class_name)(**params,
+                                                                             out_type="array")
+        except (TypeError, ValueError) as error:
+            if self.shape is not None:
+                raise
+            raise type(error)(f"X has n_features={self.n_features_in_}, which shape=None takes "
+                              f"as the signal's length: {error}") from None
         input_shape = tuple(scattering.core.input_shape)
         n_signal = math.prod(input_shape)
         if self.n_features_in_ != n_signal:
@@ -67,14 +88,19 @@ class _ScatteringTransformer(TransformerMixin, BaseEstimator):
                 f"(each row is one signal, reshaped to {input_shape})")
         self.scattering_ = scattering
         # what transform computes with: these parameters, even if set_params changes them later
-        self._frontend_key = (type(self).__name__, tuple(
+        self._frontend_key = (self._transform.class_name, tuple(
             (k, numpy_frontend.freeze(v)) for k, v in dict(params, out_type="array").items()))
         self._n_features_out = math.prod(scattering.core.array_shape)
         return self
 
     def _scattering_params(self):
-        """The NumPy frontend's parameters (called in `fit`, after `n_features_in_` is set)."""
-        return self.get_params(deep=False)
+        """The NumPy frontend's parameters (called in `fit`, after `n_features_in_` is set):
+        `shape=None` becomes the number of features, the length of a one-dimensional signal
+        (the frontend's own checks refuse it for signals of several dims)."""
+        params = self.get_params(deep=False)
+        if params["shape"] is None:
+            params["shape"] = self.n_features_in_
+        return params
 
     # -- transforming ----------------------------------------------------------------------
     def transform(self, X):
@@ -107,9 +133,6 @@ class _ScatteringTransformer(TransformerMixin, BaseEstimator):
             meta=meta_from_array(X, ndim=2, dtype=dtype), token=f"scatflow-{cls_name.lower()}")
 
     # -- feature names ---------------------------------------------------------------------
-    def _path_name(self, path):
-        raise NotImplementedError
-
     def get_feature_names_out(self, input_features=None):
         """One readable, unique name per output feature, from the scattering path list."""
         check_is_fitted(self)
@@ -123,14 +146,17 @@ class _ScatteringTransformer(TransformerMixin, BaseEstimator):
             if names_in is not None and not np.array_equal(names_in, input_features):
                 raise ValueError("input_features is not equal to feature_names_in_")
         core = self.scattering_.core
-        path_names = [self._path_name(p) for p in core.paths]
-        # the leading axes of `array_shape` index the paths (in path order), the trailing ones
-        # (one per position name) the positions along each path
-        positions = tuple(core.array_shape[-len(self._position_names):])
+        path_names = [_path_name(p, core.key_fields) for p in core.paths]
+        # path axes index the paths (in path order), the others the positions along each path
+        letters, positions = [], []
+        for axis, size in zip(core.output_axes, core.array_shape):
+            if axis.kind != "path":
+                letters.append(axis.letter)
+                positions.append(size)
         if math.prod(positions) == 1:
             suffixes = [""]
         else:
-            suffixes = ["".join(f"_{a}{i}" for a, i in zip(self._position_names, index))
+            suffixes = ["".join(f"_{a}{i}" for a, i in zip(letters, index) if a)
                         for index in np.ndindex(*positions)]
         return np.asarray([p + s for p in path_names for s in suffixes], dtype=object)
 
@@ -142,100 +168,53 @@ class _ScatteringTransformer(TransformerMixin, BaseEstimator):
         return tags
 
 
-class Scattering1D(_ScatteringTransformer):
+def _path_name(path, key_fields):
+    """`order<o>` and the path's key fields (`core.key_fields`): scalars first, then per-order
+    tuples interleaved order by order (`order2_j0_theta3_j1_theta0`, `order2_l1_j0_j2`)."""
+    values = [(k, path.fields[k]) for k in key_fields]
+    parts = [f"_{k}{v}" for k, v in values if not isinstance(v, tuple)]
+    tuples = [(k, v) for k, v in values if isinstance(v, tuple)]
+    for order in range(max((len(v) for _, v in tuples), default=0)):
+        parts += [f"_{k}{v[order]}" for k, v in tuples if order < len(v)]
+    return f"order{path.order}" + "".join(parts)
+
+
+def _transformer_init(cls, transform):
+    """`cls.__init__` with the NumPy frontend's parameters (`shape=None`, no `out_type`) as its
+    signature, storing each argument untouched."""
+    P = inspect.Parameter
+    parameters = [p.replace(default=None) if p.name == "shape" else p
+                  for p in transform.parameters() if p.name != "out_type"]
+    signature = inspect.Signature([P("self", P.POSITIONAL_OR_KEYWORD)] + parameters)
+
+    def __init__(self, *args, **kwargs):
+        arguments = signature.bind(self, *args, **kwargs)
+        arguments.apply_defaults()
+        for name, value in arguments.arguments.items():
+            if name != "self":
+                setattr(self, name, value)
+
+    __init__.__signature__ = signature
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
+
+
+class Scattering1D(ScatteringTransformer, transform="scattering1d"):
     """1D Morlet scattering as a scikit-learn transformer (Kymatio's
     `kymatio.sklearn.Scattering1D`): rows of `N = shape` samples in, the `(C, N_out)`
-    coefficients of each row flattened out. Parameters as `scatflow.numpy.Scattering1D`,
-    except that `shape=None` (the default here) takes the signal length from `fit`'s data:
-    the number of features. `T=0` (no averaging) is refused, the coefficients having
-    different lengths."""
-
-    _position_names = ("t",)
-
-    def __init__(self, J, shape=None, Q=1, T=None, max_order=2, average=None, oversampling=0,
-                 backend=None, *, stride=None, kymatio_compat=None):
-        self.J = J
-        self.shape = shape
-        self.Q = Q
-        self.T = T
-        self.max_order = max_order
-        self.average = average
-        self.oversampling = oversampling
-        self.backend = backend
-        self.stride = stride
-        self.kymatio_compat = kymatio_compat
-
-    def fit(self, X, y=None):
-        T = self.T
-        if self.average is False or (isinstance(T, numbers.Integral)
-                                     and not isinstance(T, bool) and T == 0):
-            raise ValueError("T=0 (average=False: no averaging) gives coefficients of "
-                             "different lengths, which a transformer cannot stack; use T=None, "
-                             "an int >= 1 or T='global'")
-        return super().fit(X, y)
-
-    def _scattering_params(self):
-        params = self.get_params(deep=False)
-        if params["shape"] is None:
-            if self.n_features_in_ < 2:
-                raise ValueError(f"X has n_features={self.n_features_in_}; Scattering1D needs "
-                                 f"signals of at least 2 samples (shape=None takes the signal "
-                                 f"length from the number of features)")
-            params["shape"] = self.n_features_in_
-        return params
-
-    def _path_name(self, path):
-        return f"order{path.order}" + "".join(f"_n{n}" for n in path.fields["n"])
+    coefficients of each row flattened out (`T=0` is refused: one array out)."""
 
 
-class Scattering2D(_ScatteringTransformer):
+class Scattering2D(ScatteringTransformer, transform="scattering2d"):
     """2D Morlet scattering as a scikit-learn transformer (Kymatio's
     `kymatio.sklearn.Scattering2D`): rows of `M * N` pixels (`shape=(M, N)`, C order) in, the
-    `(C, M // 2**J, N // 2**J)` coefficients of each image flattened out. Parameters as
-    `scatflow.numpy.Scattering2D`."""
-
-    _position_names = ("y", "x")
-
-    def __init__(self, J, shape, L=8, max_order=2, pre_pad=False, backend=None, *,
-                 filter_levels="kymatio"):
-        self.J = J
-        self.shape = shape
-        self.L = L
-        self.max_order = max_order
-        self.pre_pad = pre_pad
-        self.backend = backend
-        self.filter_levels = filter_levels
-
-    def _path_name(self, path):
-        f = path.fields
-        return f"order{path.order}" + "".join(
-            f"_j{j}_theta{t}" for j, t in zip(f["j"], f["theta"]))
+    `(C, M // 2**J, N // 2**J)` coefficients of each image flattened out."""
 
 
-class HarmonicScattering3D(_ScatteringTransformer):
+class HarmonicScattering3D(ScatteringTransformer, transform="harmonic_scattering3d"):
     """3D solid-harmonic scattering as a scikit-learn transformer (Kymatio's
     `kymatio.sklearn.HarmonicScattering3D`): rows of `M * N * O` voxels in, the
-    `(K, L + 1, len(integral_powers))` invariants of each volume flattened out. Parameters as
-    `scatflow.numpy.HarmonicScattering3D`."""
-
-    _position_names = ("p",)
-
-    def __init__(self, J, shape, L=3, sigma_0=1, max_order=2, rotation_covariant=True,
-                 method="integral", points=None, integral_powers=(0.5, 1.0, 2.0), backend=None):
-        self.J = J
-        self.shape = shape
-        self.L = L
-        self.sigma_0 = sigma_0
-        self.max_order = max_order
-        self.rotation_covariant = rotation_covariant
-        self.method = method
-        self.points = points
-        self.integral_powers = integral_powers
-        self.backend = backend
-
-    def _path_name(self, path):
-        f = path.fields
-        return f"order{path.order}_l{f['l']}" + "".join(f"_j{j}" for j in f["j"])
+    `(K, L + 1, len(integral_powers))` invariants of each volume flattened out."""
 
 
 __all__ = ["Scattering1D", "Scattering2D", "HarmonicScattering3D"]

@@ -4,7 +4,7 @@ inside an installed package; cut to `input.select`, chunked along `input.chunks`
 import importlib.resources
 import importlib.util
 
-from ..xarray.api import TRANSFORMS
+from .. import registry
 
 
 class InputError(ValueError):
@@ -88,7 +88,7 @@ def _check_transform(spec, dataset, dims, problems):
         start, stop = spec.input["select"].get(dim, (0, dataset.sizes[dim]))
         sizes.append(min(stop, dataset.sizes[dim]) - start)
     try:
-        scat_dask.describe(TRANSFORMS[spec.transform["kind"]][0], tuple(sizes),
+        scat_dask.describe(registry.get(spec.transform["kind"]).class_name, tuple(sizes),
                            **spec.frontend_kwargs)
     except (ValueError, TypeError) as error:
         where = ", ".join(f"{d}={n}" for d, n in zip(dims, sizes))
@@ -96,7 +96,8 @@ def _check_transform(spec, dataset, dims, problems):
 
 
 def _dims(dataset, kind, dims, problems):
-    _, ndim, defaults = TRANSFORMS[kind]
+    transform = registry.get(kind)
+    ndim, defaults = transform.ndim, transform.default_dims
     if dims is None:
         for candidate in defaults:
             if all(d in dataset.dims for d in candidate):

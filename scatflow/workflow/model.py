@@ -153,10 +153,10 @@ def _scattering(transform, signal_shape):
     """The `scatflow.sklearn` transformer of the spec's transform section."""
     import inspect
 
+    from .. import registry
     from .. import sklearn as scat_sklearn
-    from ..xarray.api import TRANSFORMS
 
-    cls = getattr(scat_sklearn, TRANSFORMS[transform["kind"]][0])
+    cls = getattr(scat_sklearn, registry.get(transform["kind"]).class_name)
     accepted = inspect.signature(cls).parameters
     params = {key: value for key, value in transform.items()
               if key in accepted and key not in ("shape", "backend")}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import registry
 from ..xarray import api as xr_api
 from .inputs import InputError, open_input
 
@@ -207,7 +208,7 @@ def _frontend(spec, dataset, variables, dims):
     """The cached frontend the tasks run (`scatflow.dask.describe`), and the compute dtype."""
     from .. import dask as scat_dask
 
-    cls_name = xr_api.TRANSFORMS[spec.transform["kind"]][0]
+    cls_name = registry.get(spec.transform["kind"]).class_name
     frontend = scat_dask.describe(cls_name, tuple(dataset.sizes[d] for d in dims),
                                   **spec.frontend_kwargs)
     dtype = spec.transform["dtype"] or np.result_type(*(dataset[v].dtype for v in variables))

@@ -12,8 +12,10 @@
       chunks: {time: 24}              # read chunks of the other dims
       select: {time: [0, 48]}         # index ranges [start, stop) to keep (a slice of the data)
     transform:
-      kind: scattering2d              # scattering1d | scattering2d | harmonic_scattering3d
-      J: 2                            # and every other frontend keyword (L, Q, max_order, ...)
+      kind: scattering2d              # a transform of scatflow.registry: scattering1d,
+                                      # scattering2d, harmonic_scattering3d, ...
+      J: 2                            # its required parameters (J, ...) and every other
+                                      # frontend keyword (L, Q, max_order, ...)
       backend: auto                   # auto | numpy | cupy (cupy: GPU workers)
       dtype: float32                  # float32 | float64 | null (the data's float type)
       chunking: rechunk               # rechunk | halo ; nan_policy: propagate | raise | a number
@@ -47,7 +49,6 @@ import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TRANSFORMS = ("scattering1d", "scattering2d", "harmonic_scattering3d")
 BACKENDS = ("auto", "numpy", "cupy")
 DTYPES = ("float32", "float64")
 CODECS = {"zstd": ("level",), "blosc": ("cname", "clevel", "shuffle"), "gzip": ("level",),
@@ -214,13 +215,13 @@ def _check_input(section, folder, problems):
 
 
 def _check_transform(section, problems):
+    from .. import registry
+
     kind = section.get("kind")
-    if kind not in TRANSFORMS:
-        problems.append(f"transform.kind: must be one of {list(TRANSFORMS)}; got {kind!r}")
-    if "J" not in section:
-        problems.append("transform.J: missing (the number of scales, an integer)")
-    else:
-        _positive_int(section["J"], "transform.J", problems)
+    transform = registry.TRANSFORMS.get(kind) if isinstance(kind, str) else None
+    if transform is None:
+        problems.append(f"transform.kind: must be one of {list(registry.TRANSFORMS)}; got "
+                        f"{kind!r}")
     backend = section.get("backend", "auto")
     if backend not in BACKENDS:
         problems.append(f"transform.backend: must be one of {list(BACKENDS)}; got {backend!r}")
@@ -233,28 +234,36 @@ def _check_transform(section, problems):
                             f"data, the dims from input.dims)")
     kwargs = {k: v for k, v in section.items()
               if k not in TRANSFORM_FIELDS + ("shape", "out_type", "dims", "axis", "axes")}
-    if kind in TRANSFORMS:
-        _frontend_parameters(kind, kwargs, problems)
+    if transform is not None:
+        _frontend_parameters(transform, kwargs, problems)
+    else:  # the parameters every transform requires
+        common = set.intersection(*(set(t.required()) for t in registry.TRANSFORMS.values()))
+        for name in sorted(common - set(kwargs)):
+            problems.append(f"transform.{name}: missing (a required parameter)")
     transform = {"kind": kind, "backend": backend, "dtype": dtype,
                  "chunking": section.get("chunking", "rechunk"),
                  "nan_policy": section.get("nan_policy", "propagate"), **kwargs}
     return transform, kwargs
 
 
-def _frontend_parameters(kind, kwargs, problems):
-    """Unknown frontend keywords, found from the NumPy frontend's signature."""
-    import inspect
-
-    from ..frontends import numpy as numpy_frontend
-    from ..xarray.api import TRANSFORMS as XR_TRANSFORMS
-
-    cls = getattr(numpy_frontend, XR_TRANSFORMS[kind][0])
-    allowed = [p for p in inspect.signature(cls).parameters if p not in ("shape", "out_type",
-                                                                          "backend")]
-    for name in kwargs:
-        if name not in allowed:
-            problems.append(f"transform.{name}: not a parameter of {kind}; allowed: "
-                            f"{sorted(allowed + list(TRANSFORM_FIELDS))}")
+def _frontend_parameters(transform, kwargs, problems):
+    """Missing, unknown and invalid frontend parameters (the transform's own checks, those
+    that do not need the data's shape; the rest run when the input is opened)."""
+    allowed = [p.name for p in transform.parameters()
+               if p.name not in ("shape", "out_type", "backend")]
+    missing = [name for name in transform.required() if name not in kwargs]
+    for name in missing:
+        problems.append(f"transform.{name}: missing (a required parameter of {transform.name})")
+    unknown = [name for name in kwargs if name not in allowed]
+    for name in unknown:
+        problems.append(f"transform.{name}: not a parameter of {transform.name}; allowed: "
+                        f"{sorted(allowed + list(TRANSFORM_FIELDS))}")
+    if missing or unknown:
+        return
+    try:
+        transform.load("base").check_parameters(shape=None, out_type="array", **kwargs)
+    except (TypeError, ValueError) as error:
+        problems.append(f"transform: {error}")
 
 
 def _check_output(section, folder, problems):

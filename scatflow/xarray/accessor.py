@@ -4,14 +4,34 @@
     ds.scat.scattering2d(J=3)                                   # dims (y, x), (lat, lon), ...
     ds.scat.harmonic_scattering3d(J=2, L=2, dims=("z", "y", "x"))
 
-A thin shim: each method calls the function of the same name in `scatflow.xarray.api` with the
-object (see that module for dims, coords, attrs, Datasets and laziness). The accessor keeps no
-state, so derived objects need nothing copied onto them.
+A thin shim: one method per transform of `scatflow.registry`, each calling the function of the
+same name in `scatflow.xarray.api` with the object (see that module for dims, coords, attrs,
+Datasets and laziness). The accessor keeps no state, so derived objects need nothing copied
+onto them.
 """
+
+import inspect
 
 import xarray as xr
 
 from . import api
+
+
+def _method(name):
+    """The accessor method calling `api.<name>` on the accessor's object."""
+    function = getattr(api, name)
+    signature = inspect.signature(function)
+
+    def method(self, *args, **kwargs):
+        return function(self._obj, *args, **kwargs)
+
+    parameters = list(signature.parameters.values())
+    method.__signature__ = signature.replace(
+        parameters=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + parameters[1:])
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"`scatflow.xarray.api.{name}` of this object: {function.__doc__}"
+    return method
 
 
 class _ScatAccessor:
@@ -20,26 +40,9 @@ class _ScatAccessor:
     def __init__(self, obj):
         self._obj = obj
 
-    def scattering1d(self, J, *, dims=None, chunking="rechunk", nan_policy="propagate",
-                     backend="auto", **kwargs):
-        """1D Morlet scattering along `dims` (default "time"); see
-        `scatflow.xarray.api.scattering1d`."""
-        return api.scattering1d(self._obj, J, dims=dims, chunking=chunking,
-                                nan_policy=nan_policy, backend=backend, **kwargs)
-
-    def scattering2d(self, J, *, dims=None, chunking="rechunk", nan_policy="propagate",
-                     backend="auto", **kwargs):
-        """2D Morlet scattering over `dims` (default (y, x), (lat, lon) or (latitude,
-        longitude)); see `scatflow.xarray.api.scattering2d`."""
-        return api.scattering2d(self._obj, J, dims=dims, chunking=chunking,
-                                nan_policy=nan_policy, backend=backend, **kwargs)
-
-    def harmonic_scattering3d(self, J, *, dims=None, chunking="rechunk", nan_policy="propagate",
-                              backend="auto", **kwargs):
-        """3D solid-harmonic scattering over `dims` (default (z, y, x)); see
-        `scatflow.xarray.api.harmonic_scattering3d`."""
-        return api.harmonic_scattering3d(self._obj, J, dims=dims, chunking=chunking,
-                                         nan_policy=nan_policy, backend=backend, **kwargs)
+    scattering1d = _method("scattering1d")
+    scattering2d = _method("scattering2d")
+    harmonic_scattering3d = _method("harmonic_scattering3d")
 
 
 @xr.register_dataarray_accessor("scat")

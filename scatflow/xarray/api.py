@@ -29,8 +29,9 @@ general), with the input coord's attrs. Every other coord that depends on a tran
 decimated the same way (a 2-D `lat(y, x)` too); where the outputs have no positions (3D, 1D
 `T='global'`) such coords are dropped, with a warning for non-index ones. Coords on loop dims
 and the input's attrs are kept; the transform's parameters are added as attrs `scatflow_*`
-(`scatflow_transform`, `scatflow_version`, `scatflow_dims`, `scatflow_J`, ..., every frontend
-parameter with its default filled in, JSON values only, so zarr stores them).
+(`scatflow_transform`, `scatflow_version`, `scatflow_dims`, `scatflow_output_dims` (the dims
+the transform gives, after the loop dims), `scatflow_J`, ..., every frontend parameter with its
+default filled in, JSON values only, so zarr stores them).
 
 Datasets. Variables that have all of `dims` are transformed; variables with none of them are
 kept unchanged (e.g. a `flag(time)` beside images `(time, y, x)`); variables with some but not
@@ -44,18 +45,14 @@ scheduler. Output dask chunks along the transformed dims are regular (all equal 
 `scatflow.dask`), so `to_zarr` accepts them without `safe_chunks=False`.
 """
 
+import inspect
 import numbers
 import warnings
 
 import numpy as np
 
 from .. import dask as scat_dask
-
-TRANSFORMS = {
-    "scattering1d": ("Scattering1D", 1, (("time",),)),
-    "scattering2d": ("Scattering2D", 2, (("y", "x"), ("lat", "lon"), ("latitude", "longitude"))),
-    "harmonic_scattering3d": ("HarmonicScattering3D", 3, (("z", "y", "x"),)),
-}
+from .. import registry
 
 LONG_NAMES = {
     "order": "scattering order",
@@ -68,34 +65,43 @@ LONG_NAMES = {
 }
 
 MAX_ORDER = 2  # tuple-valued path fields get one coord per order up to this
+OPTIONS = (("dims", None), ("chunking", "rechunk"), ("nan_policy", "propagate"),
+           ("backend", "auto"))
 
 
-def scattering1d(obj, J, *, dims=None, chunking="rechunk", nan_policy="propagate",
-                 backend="auto", **kwargs):
-    """1D Morlet scattering of a DataArray or Dataset along `dims` (default "time").
+def transform_function(name):
+    """The function of the registry's transform `name`: `(obj, <required parameters>, *, dims,
+    chunking, nan_policy, backend, **frontend keywords)`."""
+    transform = registry.get(name)
+    P = inspect.Parameter
+    signature = inspect.Signature(
+        [P(n, P.POSITIONAL_OR_KEYWORD) for n in ["obj"] + transform.required()]
+        + [P(n, P.KEYWORD_ONLY, default=d) for n, d in OPTIONS]
+        + [P("kwargs", P.VAR_KEYWORD)])
 
-    Keywords: those of `scatflow.numpy.Scattering1D` (Q, T, max_order, stride, oversampling,
-    kymatio_compat, ...) and of `scatflow.dask.scattering1d` (chunking, nan_policy, backend).
-    See the module docstring for dims, coords, attrs and laziness."""
-    return _transform("scattering1d", obj, J, dims, chunking, nan_policy, backend, kwargs)
+    def run(*args, **kwargs):
+        arguments = signature.bind(*args, **kwargs)
+        arguments.apply_defaults()
+        params = dict(arguments.arguments)
+        frontend_kwargs = params.pop("kwargs")
+        options = [params.pop(n) for n, _ in OPTIONS]
+        obj = params.pop("obj")
+        return _transform(transform, obj, *options, {**frontend_kwargs, **params})
+
+    defaults = " or ".join(str(d[0] if len(d) == 1 else d) for d in transform.default_dims)
+    run.__signature__ = signature
+    run.__name__ = run.__qualname__ = transform.name
+    run.__module__ = __name__
+    run.__doc__ = (f"{transform.summary} of a DataArray or Dataset over `dims` (default "
+                   f"{defaults}). Keywords: `scatflow.numpy.{transform.class_name}`'s and "
+                   f"`scatflow.dask.{transform.name}`'s. See the module docstring for dims, "
+                   f"coords, attrs and laziness.")
+    return run
 
 
-def scattering2d(obj, J, *, dims=None, chunking="rechunk", nan_policy="propagate",
-                 backend="auto", **kwargs):
-    """2D Morlet scattering of a DataArray or Dataset over `dims` (default (y, x), (lat, lon)
-    or (latitude, longitude)). Keywords: `scatflow.numpy.Scattering2D`'s (L, max_order, ...)
-    and `scatflow.dask.scattering2d`'s."""
-    return _transform("scattering2d", obj, J, dims, chunking, nan_policy, backend, kwargs)
-
-
-def harmonic_scattering3d(obj, J, *, dims=None, chunking="rechunk", nan_policy="propagate",
-                          backend="auto", **kwargs):
-    """3D solid-harmonic scattering of a DataArray or Dataset over `dims` (default (z, y, x)).
-    Keywords: `scatflow.numpy.HarmonicScattering3D`'s (L, sigma_0, max_order,
-    integral_powers, ...) and `scatflow.dask.harmonic_scattering3d`'s. Output dims: loop dims,
-    `coeff` (the K (L + 1) paths), `integral_power`."""
-    return _transform("harmonic_scattering3d", obj, J, dims, chunking, nan_policy, backend,
-                      kwargs)
+scattering1d = transform_function("scattering1d")
+scattering2d = transform_function("scattering2d")
+harmonic_scattering3d = transform_function("harmonic_scattering3d")
 
 
 def _warn(message):
@@ -165,12 +171,13 @@ def _variables(obj, dims, name):
     return transform, keep
 
 
-def _describe(cls_name, name, dims, sizes, J, kwargs):
+def _describe(transform, dims, sizes, kwargs):
+    name = transform.name
     for bad in ("axis", "axes"):
         if bad in kwargs:
             raise TypeError(f"{name}: {bad}= is not a keyword here; name the dims with dims=")
     try:
-        return scat_dask.describe(cls_name, sizes, J=J, **kwargs)
+        return scat_dask.describe(transform.class_name, sizes, **kwargs)
     except (ValueError, TypeError) as error:
         where = ", ".join(f"{d!r}: {n}" for d, n in zip(dims, sizes))
         raise type(error)(f"{name} over dims {{{where}}}: {error}") from error
@@ -263,7 +270,8 @@ def _attrs(name, frontend, dims, chunking, nan_policy, backend):
     from .. import __version__
 
     attrs = {"scatflow_transform": name, "scatflow_version": __version__,
-             "scatflow_dims": list(dims)}
+             "scatflow_dims": list(dims),
+             "scatflow_output_dims": list(_output_dims(frontend, (), dims)[0])}
     for param in frontend._parameter_names():
         if param in ("shape", "out_type", "backend"):
             continue
@@ -280,7 +288,28 @@ def _attrs(name, frontend, dims, chunking, nan_policy, backend):
 
 
 # -- the transform ------------------------------------------------------------------------------
-def _run(name, var, dims, J, chunking, nan_policy, backend, kwargs, frontend):
+def _output_dims(frontend, loop, dims):
+    """The output's dims: loop dims, `coeff` (all path axes), named axes, the transformed dims
+    where outputs have positions; and the array's shape with path axes merged and singletons
+    dropped (`core.output_axes`)."""
+    out_dims, shape = list(loop), []
+    for axis, size in zip(frontend.core.output_axes, frontend.core.array_shape):
+        if axis.kind == "path":
+            if out_dims and out_dims[-1] == "coeff":
+                shape[-1] *= size
+                continue
+            out_dims.append("coeff")
+        elif axis.kind == "signal":
+            out_dims.append(dims[axis.index])
+        elif axis.kind == "named":
+            out_dims.append(axis.name)
+        else:
+            continue
+        shape.append(size)
+    return tuple(out_dims), tuple(shape)
+
+
+def _run(transform, var, dims, chunking, nan_policy, backend, kwargs, frontend):
     """The dask array of one variable's coefficients, with its output dims."""
     import dask.array as da
     from dask.base import is_dask_collection
@@ -290,51 +319,54 @@ def _run(name, var, dims, J, chunking, nan_policy, backend, kwargs, frontend):
     if not is_dask_collection(data):
         chunks = {a: (-1 if a in axes else "auto") for a in range(var.ndim)}
         data = da.from_array(data, chunks=chunks)
-    fn = getattr(scat_dask, name)
-    axis_kw = {"axis": axes[0]} if name == "scattering1d" else {"axes": axes}
-    out = fn(data, J, chunking=chunking, nan_policy=nan_policy, backend=backend, **axis_kw,
-             **kwargs)
+    fn = getattr(scat_dask, transform.name)
+    out = fn(data, chunking=chunking, nan_policy=nan_policy, backend=backend,
+             **{transform.axes_keyword: axes}, **kwargs)
     loop = tuple(d for d in var.dims if d not in dims)
-    if name == "harmonic_scattering3d":
-        K, L1, P = frontend.core.array_shape
-        out = out.reshape(out.shape[: len(loop)] + (K * L1, P))
-        return out, loop + ("coeff", "integral_power")
-    if frontend.core.output_grid is None:  # 1D T='global': one output sample, no position
-        return out[..., 0], loop + ("coeff",)
-    return out, loop + ("coeff",) + tuple(dims)
+    out_dims, shape = _output_dims(frontend, loop, dims)
+    return out.reshape(out.shape[: len(loop)] + shape), out_dims
 
 
-def _transform(name, obj, J, dims, chunking, nan_policy, backend, kwargs):
+def _named_coords(frontend):
+    """Coords of the named output axes (3D `integral_power`, ...)."""
+    import xarray as xr
+
+    coords = {}
+    for axis in frontend.core.output_axes:
+        for coord_name, (values, attrs) in axis.coords.items():
+            coords[coord_name] = xr.Variable((axis.name,), np.asarray(values), attrs=attrs)
+    return coords
+
+
+def _transform(transform, obj, dims, chunking, nan_policy, backend, kwargs):
     import dask
     import xarray as xr
 
+    name = transform.name
     if not isinstance(obj, (xr.DataArray, xr.Dataset)):
         raise TypeError(f"{name}: expected an xarray DataArray or Dataset; got "
                         f"{type(obj).__module__}.{type(obj).__name__}")
-    cls_name, ndim, defaults = TRANSFORMS[name]
-    dims = _resolve_dims(obj, name, ndim, defaults, dims)
-    if "coeff" in obj.dims or (ndim == 3 and "integral_power" in obj.dims):
-        raise ValueError(f"{name}: the object already has a 'coeff' (or 'integral_power') dim; "
-                         f"rename it first")
+    dims = _resolve_dims(obj, name, transform.ndim, transform.default_dims, dims)
     to_transform, keep = _variables(obj, dims, name)
     sizes = tuple(obj.sizes[d] for d in dims)
-    frontend = _describe(cls_name, name, dims, sizes, J, kwargs)
+    frontend = _describe(transform, dims, sizes, kwargs)
+    new_dims = ["coeff"] + [a.name for a in frontend.core.output_axes if a.kind == "named"]
+    taken = [d for d in new_dims if d in obj.dims]
+    if taken:
+        raise ValueError(f"{name}: the object already has dims {taken}, which the output "
+                         f"adds; rename them first")
     indices = _grid_indices(frontend, dims, sizes, name)
     coords = _new_coords(obj, dims, indices, name)
-    labels = _coeff_coords(frontend.core.paths)
+    labels = {**_coeff_coords(frontend.core.paths), **_named_coords(frontend)}
     names = set(obj.coords) | (set(obj.data_vars) if isinstance(obj, xr.Dataset) else set())
     clash = sorted(str(n) for n in names if n in labels)
     if clash:
         raise ValueError(f"{name}: the object already has variables or coords named {clash}, "
                          f"which label the output's paths; rename them first")
     coords.update(labels)
-    if ndim == 3:
-        coords["integral_power"] = xr.Variable(
-            ("integral_power",), np.array(frontend.core.integral_powers, dtype=np.float64),
-            attrs={"long_name": "power p of the integrals sum(|U|^p) over the volume"})
     attrs = _attrs(name, frontend, dims, chunking, nan_policy, backend)
 
-    results = [_run(name, var, dims, J, chunking, nan_policy, backend, kwargs, frontend)
+    results = [_run(transform, var, dims, chunking, nan_policy, backend, kwargs, frontend)
                for _, var in to_transform]
     eager = [not dask.is_dask_collection(var.data) for _, var in to_transform]
     if any(eager):

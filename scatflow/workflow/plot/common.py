@@ -1,0 +1,72 @@
+"""What the per-transform drawings share: finding computed samples, axis values and labels,
+cell edges and colour ranges."""
+
+import itertools
+
+import numpy as np
+
+
+def computed_samples(var, free, limit):
+    """Up to `limit` {dim: position} over the `free` dims whose coefficients are not all NaN,
+    in storage order, reading one chunk of the free dims at a time."""
+    others = [d for d in var.dims if d not in free]
+    chunks = dict(zip(var.dims, var.chunks)) if var.chunks else {}
+    bounds = [np.cumsum((0, *chunks.get(d, (var.sizes[d],)))) for d in free]
+    found = []
+    for block in itertools.product(*(range(len(b) - 1) for b in bounds)):
+        starts = [int(b[k]) for b, k in zip(bounds, block)]
+        window = {d: slice(s, int(b[k + 1])) for d, s, b, k in zip(free, starts, bounds, block)}
+        finite = np.isfinite(var.isel(window)).any(others).transpose(*free).values
+        for hit in np.argwhere(finite):
+            found.append({d: s + int(h) for d, s, h in zip(free, starts, hit)})
+            if len(found) == limit:
+                return found
+    return found
+
+
+def describe_position(var, position):
+    """`dim=value` (with the position where the dim has coordinate values) per loop dim."""
+    if not position:
+        return "the only one (no loop dims)"
+    parts = []
+    for dim, pos in position.items():
+        if dim in var.coords and var[dim].ndim == 1:
+            value = var[dim].values[pos]
+            if isinstance(value, np.datetime64):
+                value = str(value.astype("datetime64[s]")).removesuffix("T00:00:00")
+            elif isinstance(value, np.floating):
+                value = f"{value:.6g}"
+            parts.append(f"{dim}={value} (#{pos})")
+        else:
+            parts.append(f"{dim}={pos}")
+    return ", ".join(parts)
+
+
+def axis_values(obj, dim):
+    """Plot positions along `dim`: its 1-D coordinate values where it has some, else indices."""
+    if dim in obj.coords and obj[dim].ndim == 1 and obj.sizes[dim] > 1 and (
+            obj[dim].dtype.kind in "iufM"):
+        return np.asarray(obj[dim].values)
+    return np.arange(obj.sizes[dim])
+
+
+def axis_label(obj, dim):
+    units = obj[dim].attrs.get("units") if dim in obj.coords else None
+    return f"{dim} [{units}]" if units else dim
+
+
+def edges(centres):
+    """Cell edges around sorted centres (midpoints, ends mirrored), for pcolormesh."""
+    if centres.size == 1:
+        return np.array([centres[0] - 0.5, centres[0] + 0.5])
+    mid = centres[:-1] + (centres[1:] - centres[:-1]) / 2
+    return np.concatenate([[centres[0] - (mid[0] - centres[0])], mid,
+                           [centres[-1] + (centres[-1] - mid[-1])]])
+
+
+def limits(values):
+    """A robust shared colour range (0.5 and 99.5 percentiles), None where nothing is finite."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return None, None
+    return tuple(np.percentile(finite, [0.5, 99.5]))
