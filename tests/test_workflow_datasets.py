@@ -15,7 +15,8 @@ import pytest
 from scatflow.workflow import datasets
 from scatflow.workflow.datasets import DATASETS, check_dataset, load_dataset
 
-PINNED = {"PyWavelets": "1.9.0", "iris-sample-data": "2.5.2", "nibabel": "5.4.2", "ase": "3.29.0"}
+PINNED = {"PyWavelets": "1.9.0", "iris-sample-data": "2.5.2", "nibabel": "5.4.2", "ase": "3.29.0",
+          "amfm-decompy": "1.0.12.2"}
 
 # Full sha256 of every bundled file read (data.md lists their 16-hex prefixes).
 SHA256 = {
@@ -33,6 +34,8 @@ SHA256 = {
         "1c089f37b6597a38bb4157a1e1b3f7f13f1bc9d4e7a8cfdfaf91d85cd8f66594",
     ("ase", "data/g2_1.py"): "02e84ba66a4f47888a012b084a9ccc49a835edb205bf1a52112f2552fc792045",
     ("ase", "data/g2_2.py"): "8478de37de8e1e738bf238f5ee06eb4198059f78ef4c141ba5278565e2642841",
+    ("amfm_decompy", "sample.wav"):
+        "949d0f2206aee12b44fd428ba2d0b54a3e74df5f7546911897db36753d48fc08",
 }
 
 # name -> {variable: (dims, shape, dtype)} with default options.
@@ -42,6 +45,8 @@ LAYOUT = {
     "soi_darwin": {"SOI_Darwin": (("time",), (1776,), np.float32)},
     "ecg": {"ecg": (("time",), (1024,), np.float64)},
     "ecg_windows": {"ecg": (("window", "time"), (13, 256), np.float64)},
+    "speech": {"speech": (("time",), (14259,), np.float64)},
+    "speech_windows": {"speech": (("window", "time"), (10, 4096), np.float64)},
     "camera": {"image": (("y", "x"), (512, 512), np.float64)},
     "image_patches": {"patches": (("patch", "y", "x"), (64, 64, 64), np.float64)},
     "digits": {"images": (("sample", "y", "x"), (1797, 8, 8), np.float64),
@@ -88,7 +93,8 @@ def test_bundled_files_are_unchanged(package, path):
 
 
 def test_import_loads_no_provider():
-    providers = ["pywt", "sklearn", "ase", "nibabel", "iris_sample_data", "h5netcdf", "h5py"]
+    providers = ["pywt", "sklearn", "ase", "nibabel", "iris_sample_data", "h5netcdf", "h5py",
+                 "amfm_decompy"]
     code = ("import sys, scatflow.workflow.datasets; "
             f"print([m for m in {providers!r} if m in sys.modules])")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -8,6 +8,7 @@ Datasets (name: variables, provider):
   hadcm3_air_temperature: air_temperature(time, latitude, longitude) float32   iris-sample-data
   soi_darwin: SOI_Darwin(time) float32                                          iris-sample-data
   ecg: ecg(time); ecg_windows: ecg(window, time)                                PyWavelets
+  speech: speech(time); speech_windows: speech(window, time)                    amfm-decompy
   camera: image(y, x); image_patches: patches(patch, y, x)                      PyWavelets
   digits: images(sample, y, x), label(sample)                                   scikit-learn
   g2_densities: density(molecule, z, y, x), n_atoms, atomization_energy         ase
@@ -200,6 +201,54 @@ def ecg_windows(size=256, step=64):
     ds.attrs = _attrs("PyWavelets", _ECG_SOURCE, "MIT (PyWavelets)",
                       f"{len(starts)} windows of {size} samples, step {step}, of the 1024-sample "
                       "ECG; unlabelled, and overlapping windows are not independent")
+    return ds
+
+
+_AMFM = (("amfm_decompy", "amfm-decompy"),)
+_SPEECH_SOURCE = ("amfm-decompy sample.wav (the recording its documentation analyses; an English "
+                  "utterance, 16 kHz)")
+
+
+def _speech():
+    """amfm-decompy's sample.wav: (sampling rate in Hz, samples as float64)."""
+    import importlib.resources
+
+    from scipy.io import wavfile
+
+    with (importlib.resources.files("amfm_decompy") / "sample.wav").open("rb") as f:
+        rate, samples = wavfile.read(f)
+    return rate, samples.astype(np.float64)
+
+
+def _seconds(count, rate, start=0):
+    return ("time", (start + np.arange(count)) / rate,
+            {"units": "s", "long_name": f"time (sampled at {rate} Hz)"})
+
+
+@_dataset("speech", _AMFM)
+def speech():
+    """One real speech recording: 14259 samples (0.89 s) at 16 kHz, int16 in the file."""
+    rate, signal = _speech()
+    ds = xr.Dataset({"speech": ("time", signal)}, coords={"time": _seconds(signal.size, rate)})
+    ds.attrs = _attrs("amfm-decompy", _SPEECH_SOURCE, "MIT (amfm-decompy)",
+                      f"{signal.size} samples at {rate} Hz, int16 in the file, as float64")
+    return ds
+
+
+@_dataset("speech_windows", _AMFM, size=_integer(64, 8192), step=_integer(1, 8192))
+def speech_windows(size=4096, step=1024):
+    """Windows of `size` samples of the speech recording, one every `step` samples."""
+    rate, signal = _speech()
+    windows = np.lib.stride_tricks.sliding_window_view(signal, size)[::step].copy()
+    starts = np.arange(len(windows)) * step
+    ds = xr.Dataset({"speech": (("window", "time"), windows)},
+                    coords={"window": np.arange(len(starts)),
+                            "start": ("window", starts / rate, {"units": "s"}),
+                            "time": _seconds(size, rate)})
+    ds.attrs = _attrs("amfm-decompy", _SPEECH_SOURCE, "MIT (amfm-decompy)",
+                      f"{len(starts)} windows of {size} samples ({size / rate:.3f} s), step "
+                      f"{step}, of a {signal.size}-sample recording at {rate} Hz; overlapping "
+                      "windows are not independent")
     return ds
 
 
