@@ -28,7 +28,7 @@ test: $(VENV)/.test-installed
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) demo-output
+	rm -rf $(VENV) $(BENCH_VENV) $(MAIN_VENV) demo-output
 
 # `make bench` (BENCH_ARGS=--quick: the small rows, under 10 min): scatflow against Kymatio 0.3.0,
 # in a venv of its own since Kymatio 0.3.0 needs scipy<1.17. Writes benchmarks/results/bench*.
@@ -45,5 +45,18 @@ $(BENCH_VENV)/.installed: $(BENCH_PY) pyproject.toml constraints.txt
 		-e ".[bench,torch]" "kymatio==0.3.0" "scipy<1.17"
 	touch $@
 
-bench: $(BENCH_VENV)/.installed
-	$(BENCH_PY) benchmarks/bench.py $(BENCH_ARGS)
+# KYMATIO_MAIN=path: a checkout of Kymatio's main branch (never released), for the JTFS rows;
+# installed into a venv of its own (with torch for its torch frontend). Without it they are skipped.
+KYMATIO_MAIN ?=
+MAIN_VENV := .venv-kymatio-main
+MAIN_PY := $(MAIN_VENV)/bin/python
+
+$(MAIN_VENV)/.installed:
+	$(PYTHON) -m venv $(MAIN_VENV)
+	$(MAIN_PY) -m pip install --upgrade pip
+	$(MAIN_PY) -m pip install --constraint constraints.txt "$(KYMATIO_MAIN)" "scipy<1.17" \
+		numpy torch
+	touch $@
+
+bench: $(BENCH_VENV)/.installed $(if $(KYMATIO_MAIN),$(MAIN_VENV)/.installed)
+	$(BENCH_PY) benchmarks/bench.py $(if $(KYMATIO_MAIN),--kymatio-main $(MAIN_PY)) $(BENCH_ARGS)

@@ -7,9 +7,13 @@ bench-times.png and bench-scaling.png.
     make bench                                  # everything (see README.md for its time)
     make bench BENCH_ARGS=--quick               # the small configurations: results/bench-quick.*
     .venv-bench/bin/python benchmarks/bench.py --only "2D 224" --no-dask   # results/bench-partial.*
+    make bench KYMATIO_MAIN=/path/to/kymatio    # also the JTFS rows, against Kymatio's main branch
 
 Needs both libraries in one Python: the venv `make bench` builds (Kymatio 0.3.0 needs
-scipy<1.17). How each figure is measured: compare_kymatio.py.
+scipy<1.17). The JTFS rows need Kymatio's main branch (never released), in a Python of its own
+(`--kymatio-main`; `make bench KYMATIO_MAIN=checkout` builds `.venv-kymatio-main` from a
+checkout, e.g. `git clone https://github.com/kymatio/kymatio`); without it they are skipped,
+with a message. How each figure is measured: compare_kymatio.py.
 """
 
 import argparse
@@ -17,6 +21,7 @@ import datetime
 import os
 import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +55,12 @@ def parse_args(argv):
     parser.add_argument("--dask-mb", type=float, default=None,
                         help="MB of images for the Dask rows (default 64, --quick 16)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="folder for the files")
+    parser.add_argument("--name", default=None,
+                        help="stem of the files written (default: bench, bench-quick or "
+                             "bench-partial)")
+    parser.add_argument("--kymatio-main", metavar="PYTHON", default=None,
+                        help="a Python with Kymatio's main branch installed, for the JTFS rows "
+                             "(without it they are skipped)")
     return parser.parse_args(argv)
 
 
@@ -57,27 +68,43 @@ def selected_configs(args):
     configs = [c for c in CONFIGS if c.quick or not args.quick]
     if args.only:
         configs = [c for c in configs if any(text in c.name for text in args.only)]
+    if not args.kymatio_main:
+        skipped = [c.name for c in configs if c.reference == "main"]
+        if skipped:
+            print(f"Skipped (no Kymatio main: make bench KYMATIO_MAIN=path-to-a-kymatio-checkout): "
+                  f"{', '.join(skipped)}", file=sys.stderr, flush=True)
+        configs = [c for c in configs if c.reference != "main"]
     return [] if args.no_kymatio else configs
 
 
 def file_stem(args):
     """bench, bench-quick, or bench-partial where rows were left out: a partial run never
     overwrites the files of a whole one."""
+    if args.name:
+        return args.name
     partial = args.only or args.no_dask or args.no_kymatio or len(args.frontends) < len(FRONTENDS)
     return "bench-partial" if partial else "bench-quick" if args.quick else "bench"
 
 
-def setup_lines():
+def setup_lines(kymatio_main=None):
     """The machine and the versions, for the printout and the files."""
     m = machine()
     listed = ", ".join(f"{name} {v}" for name, v in versions(PACKAGES).items() if v)
-    return [f"Machine: {m['cpu']}, {m['cores']} logical cores, {m['ram_gib']} GiB RAM",
-            f"Versions: {listed}"]
+    lines = [f"Machine: {m['cpu']}, {m['cores']} logical cores, {m['ram_gib']} GiB RAM",
+             f"Versions: {listed}"]
+    if kymatio_main:
+        code = ("import kymatio, numpy, scipy; print(f'kymatio {kymatio.__version__} (main), "
+                "numpy {numpy.__version__}, scipy {scipy.__version__}')")
+        done = subprocess.run([kymatio_main, "-c", code], capture_output=True, text=True)
+        lines.append(f"Kymatio main's Python ({kymatio_main}): "
+                     + (done.stdout.strip() or done.stderr.strip().splitlines()[-1]))
+    return lines
 
 
 def main(argv=None):
     args = parse_args(argv)
-    policy = Policy(args.repeats, args.long_repeats, args.long_s)
+    policy = Policy(args.repeats, args.long_repeats, args.long_s,
+                    kymatio_main_python=args.kymatio_main)
     started, clock = datetime.datetime.now(), time.perf_counter()
     load_before = os.getloadavg()[0]
 
@@ -86,7 +113,7 @@ def main(argv=None):
               flush=True)
 
     configs = selected_configs(args)
-    print(*setup_lines(), "", sep="\n", flush=True)
+    print(*setup_lines(args.kymatio_main), "", sep="\n", flush=True)
     rows = []
     if configs:
         print(report.KYMATIO_HEADER, flush=True)
@@ -113,7 +140,7 @@ def main(argv=None):
     context = [f"Date: {started:%Y-%m-%d %H:%M} (local), "
                f"{(time.perf_counter() - clock) / 60:.0f} min in all; load average (1 min) "
                f"{load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end",
-               *setup_lines()]
+               *setup_lines(args.kymatio_main)]
     write(args, rows, dask, policy, context)
 
 

@@ -1,10 +1,12 @@
-"""scatflow against Kymatio 0.3.0 on identical inputs: the configurations, and how each row is
+"""scatflow against Kymatio on identical inputs: the configurations, and how each row is
 measured. `benchmarks/bench.py` (`make bench`) runs them; nothing here runs on import.
 
-Configurations: Kymatio's own asv sets (kymatio/benchmarks/benchmarks/numpy_benchmark: their
-batch sizes, 1 channel in 1D, 3 channels in 2D) and the batch shapes of the benchmarks in its
-user guide, the latter smaller in batch where this machine's time or memory forces it
-(`source_batch` keeps the guide's).
+Configurations: Kymatio 0.3.0's own asv sets (kymatio/benchmarks/benchmarks/numpy_benchmark:
+their batch sizes, 1 channel in 1D, 3 channels in 2D) and the batch shapes of the benchmarks in
+its user guide, the latter smaller in batch where this machine's time or memory forces it
+(`source_batch` keeps the guide's); and joint time-frequency scattering (JTFS) on an audio-sized
+batch against Kymatio's main branch (`reference="main"`; it has no release: its Python comes
+from `make bench KYMATIO_MAIN=path`, see bench.py).
 
 A row is (configuration, frontend, input dtype). Per library, the two alternating, each figure
 from fresh processes (`measure_once.py`):
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 LIBRARIES = ("kymatio", "scatflow")
+REFERENCES = {"0.3.0": "Kymatio 0.3.0", "main": "Kymatio main"}
 FRONTENDS = ("numpy", "torch")
 DTYPES = ("float32", "float64")
 FLOAT32 = ("float32",)
@@ -46,6 +49,7 @@ class Config:
     source_batch: tuple = None  # the source's batch, where ours is smaller
     dtypes: tuple = DTYPES
     quick: bool = False  # part of `--quick`
+    reference: str = "0.3.0"  # the Kymatio it is measured against (REFERENCES)
 
     @property
     def signal_shape(self):
@@ -66,11 +70,16 @@ class Config:
         return self.transform, json.dumps(self.params, sort_keys=True)
 
     @property
+    def kind(self):
+        """1D, 2D, 3D or JTFS: a panel of the scaling plot."""
+        return "JTFS" if self.transform == "TimeFrequencyScattering" else f"{self.dim}D"
+
+    @property
     def name(self):
         shape = self.signal_shape
         size = f"{shape[0]}^3" if self.dim == 3 else "x".join(map(str, shape))
         others = " ".join(f"{k}={v}" for k, v in self.params.items() if k != "shape")
-        return f"{self.dim}D {size} {others} [{'x'.join(map(str, self.batch))}]"
+        return f"{self.kind} {size} {others} [{'x'.join(map(str, self.batch))}]"
 
     @property
     def scaling(self):
@@ -91,6 +100,10 @@ def _3d(J, L, N):
     return "HarmonicScattering3D", dict(J=J, L=L, shape=(N, N, N))
 
 
+def _jtfs(J, J_fr, Q, N):
+    return "TimeFrequencyScattering", dict(J=J, J_fr=J_fr, Q=Q, shape=N)
+
+
 CONFIGS = [  # the big ones in float32 only: both dtypes would take the whole run past an hour
     Config(*_1d(8, 1, 1024), batch=(32, 1), source=ASV, quick=True),
     Config(*_1d(8, 8, 4096), batch=(32, 1), source=ASV, quick=True),
@@ -103,6 +116,8 @@ CONFIGS = [  # the big ones in float32 only: both dtypes would take the whole ru
     Config(*_3d(2, 2, 32), batch=(4,), source=ASV, quick=True),
     Config(*_3d(2, 2, 128), batch=(2,), source=ASV, dtypes=FLOAT32),
     Config(*_3d(2, 2, 128), batch=(8,), source=GUIDE, dtypes=FLOAT32),
+    Config(*_jtfs(10, 4, (12, 2), 65536), batch=(8,), source="audio (issue 15)",
+           reference="main"),
 ]
 
 
@@ -114,18 +129,23 @@ class Policy:
     long_repeats: int = 3
     long_s: float = 10.0
     process_timeout_s: float = 1800.0
+    kymatio_main_python: str = None  # a Python with Kymatio's main branch (JTFS rows)
 
     def runs_needed(self, samples):
         return self.long_repeats if statistics.median(samples) > self.long_s else self.repeats
 
 
 def run_process(library, frontend, config, dtype, mode, policy):
-    """One fresh process of measure_once.py; its JSON, or {"error": ...} if it failed."""
+    """One fresh process of measure_once.py (Kymatio main's in its own Python); its JSON, or
+    {"error": ...} if it failed."""
     spec = dict(library=library, frontend=frontend, transform=config.transform,
                 params=config.params, input_shape=config.input_shape, dtype=dtype, mode=mode,
                 repeats=policy.repeats, long_repeats=policy.long_repeats, long_s=policy.long_s)
+    python = sys.executable
+    if library == "kymatio" and config.reference == "main":
+        python = policy.kymatio_main_python
     try:
-        done = subprocess.run([sys.executable, str(MEASURE_ONCE), json.dumps(spec)],
+        done = subprocess.run([python, str(MEASURE_ONCE), json.dumps(spec)],
                               capture_output=True, text=True, timeout=policy.process_timeout_s)
     except subprocess.TimeoutExpired:
         return {"error": f"{mode} process over {policy.process_timeout_s:.0f} s"}

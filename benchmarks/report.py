@@ -8,7 +8,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from compare_kymatio import DTYPES, FRONTENDS, LIBRARIES  # noqa: E402
+from compare_kymatio import DTYPES, FRONTENDS, LIBRARIES, REFERENCES  # noqa: E402
 
 COLORS = {"kymatio": "tab:orange", "scatflow": "tab:blue"}
 MARKERS = {"numpy": "o", "torch": "s"}
@@ -49,8 +49,10 @@ def _mib(value):
 def kymatio_row(row):
     """One markdown table row (KYMATIO_HEADER's columns)."""
     config = row["config"]
-    cells = [config.name, config.source + (f" ({config.scaling})" if config.scaling else ""),
-             row["frontend"], row["dtype"]]
+    source = config.source + (f" ({config.scaling})" if config.scaling else "")
+    if config.reference != "0.3.0":
+        source += f"; against {REFERENCES[config.reference]}"
+    cells = [config.name, source, row["frontend"], row["dtype"]]
     for name, formatted in (("constructor_s", _seconds), ("forward_s", _seconds),
                             ("peak_mib", _mib)):
         cells += [formatted(figure(row, library, name)) for library in LIBRARIES]
@@ -101,21 +103,27 @@ def observations(rows, tolerance=0.95):
     return lines
 
 
-def targets(rows):
-    """Issue 6's targets, each with the rows that meet it and those that miss it (with both
-    figures), all ratios Kymatio / scatflow from this run."""
+def targets(all_rows):
+    """The targets (issue 6's against Kymatio 0.3.0, issue 15's for JTFS against Kymatio
+    main), each with the rows that meet it and those that miss it (with both figures), all
+    ratios Kymatio / scatflow from this run."""
     def label(row):
         return f"{row['config'].name} {row['frontend']} {row['dtype']}"
 
     def same_frontend(name):
         return lambda row: (figure(row, "kymatio", name), figure(row, "scatflow", name))
 
-    def against_kymatio_torch(row):
-        twin = next((other for other in rows if other["config"] is row["config"]
-                     and other["frontend"] == "torch" and other["dtype"] == row["dtype"]), None)
-        return (figure(twin, "kymatio", "forward_s") if twin else None,
-                figure(row, "scatflow", "forward_s"))
+    def against_kymatio(frontend):
+        def pair(row):
+            twin = next((other for other in all_rows if other["config"] is row["config"]
+                         and other["frontend"] == frontend and other["dtype"] == row["dtype"]),
+                        None)
+            return (figure(twin, "kymatio", "forward_s") if twin else None,
+                    figure(row, "scatflow", "forward_s"))
+        return pair
 
+    rows = [row for row in all_rows if row["config"].reference == "0.3.0"]
+    jtfs = [row for row in all_rows if row["config"].reference == "main"]
     numpy_rows = [row for row in rows if row["frontend"] == "numpy"]
     seconds, mib = same_frontend("forward_s"), same_frontend("peak_mib")
     checks = [
@@ -123,13 +131,18 @@ def targets(rows):
          [row for row in numpy_rows if row["config"].dim < 3], seconds, 3.0, "s"),
         ("NumPy forward >= 2x Kymatio's NumPy (3D)",
          [row for row in numpy_rows if row["config"].dim == 3], seconds, 2.0, "s"),
-        ("NumPy forward >= 1.5x Kymatio's torch CPU", numpy_rows, against_kymatio_torch, 1.5,
+        ("NumPy forward >= 1.5x Kymatio's torch CPU", numpy_rows, against_kymatio("torch"), 1.5,
          "s"),
         ("torch forward >= 2x Kymatio's torch CPU",
          [row for row in rows if row["frontend"] == "torch"], seconds, 2.0, "s"),
         ("constructor >= 10x Kymatio's (same frontend)", rows, same_frontend("constructor_s"),
          10.0, "s"),
         ("peak RSS <= Kymatio's (same frontend)", rows, mib, 1.0, "MiB"),
+        ("JTFS: forward (NumPy and torch) >= 3x Kymatio main's NumPy", jtfs,
+         against_kymatio("numpy"), 3.0, "s"),
+        ("JTFS: constructor >= 10x Kymatio main's (same frontend)", jtfs,
+         same_frontend("constructor_s"), 10.0, "s"),
+        ("JTFS: peak RSS <= Kymatio main's (same frontend)", jtfs, mib, 1.0, "MiB"),
     ]
     lines = []
     for title, chosen, pair, goal, unit in checks:
@@ -238,12 +251,12 @@ def _bars(ax, names, rows, bars, name):
 
 
 def plot_scaling(path, rows):
-    """Forward time against the number of input samples, one panel per transform, a line per
+    """Forward time against the number of input samples, one panel per kind, a line per
     (library, frontend, dtype; float64 dashed, hollow markers)."""
-    dims = sorted({row["config"].dim for row in rows})
-    fig, axes = plt.subplots(1, len(dims), figsize=(6 * len(dims), 5), squeeze=False)
-    for ax, dim in zip(axes[0], dims):
-        ours = [row for row in rows if row["config"].dim == dim]
+    kinds = sorted({row["config"].kind for row in rows})
+    fig, axes = plt.subplots(1, len(kinds), figsize=(6 * len(kinds), 5), squeeze=False)
+    for ax, kind in zip(axes[0], kinds):
+        ours = [row for row in rows if row["config"].kind == kind]
         for library in LIBRARIES:
             for frontend in FRONTENDS:
                 for dtype in DTYPES:
@@ -263,7 +276,7 @@ def plot_scaling(path, rows):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("input samples (batch x signal)")
-        ax.set_title(f"{dim}D: forward time")
+        ax.set_title(f"{kind}: forward time")
         ax.grid(which="major", alpha=0.3)
     axes[0, 0].set_ylabel("seconds (median)")
     axes[0, 0].legend(fontsize=7)
@@ -281,7 +294,10 @@ def markdown(title, context, rows, dask, policy, command, stem):
     if rows:
         one_dtype = sorted({row["config"].name for row in rows if len(row["config"].dtypes) == 1})
         lines += [
-            "## scatflow against Kymatio 0.3.0", "",
+            "## scatflow against Kymatio", "",
+            "Against Kymatio 0.3.0 (PyPI), except the JTFS rows: joint time-frequency "
+            "scattering exists only on Kymatio's main branch, measured in its own Python "
+            "(`make bench KYMATIO_MAIN=path`).", "",
             f"Each figure is the median of {policy.repeats} runs after a warm-up call "
             f"({policy.long_repeats} where they take over {policy.long_s:g} s), each library in "
             "fresh processes, the two alternating, on the same input (standard normal, one seed). "
@@ -300,7 +316,8 @@ def markdown(title, context, rows, dask, policy, command, stem):
             "torch: on its intra-op threads). scatflow's 1D default is Kymatio's main-branch "
             "filter normalisation (the same work as 0.3.0's).", "",
             KYMATIO_HEADER, *map(kymatio_row, rows), ""]
-        lines += ["Issue 6's targets (ratios Kymatio / scatflow from this run):", "",
+        lines += ["Targets (issue 6's, and issue 15's for JTFS; ratios Kymatio / scatflow "
+                  "from this run):", "",
                   *[f"* {line}" for line in targets(rows)], "",
                   "Observations:", "", *[f"* {note}" for note in observations(rows)], ""]
     if dask:
