@@ -1,0 +1,452 @@
+"""The GPU check's timing table (gpu_check.py's section timing, and the JTFS rows): scatflow on
+torch CUDA and on CuPy against Kymatio 0.3.0's torch frontend on CUDA; and the plot of it and of
+the Dask throughput (gpu_dask.py).
+
+A timing figure is the median of `repeats` calls (`long_repeats` where the warm-up call took over
+`long_s`) after one warm-up call, each between two device synchronisations, all libraries on the
+same float32 input, in this one process. Peak GPU memory of a library on a row: torch's
+`max_memory_allocated` over its calls (input, filters and work), CuPy's memory pool's bytes after
+its calls, emptied before them (its peak reservation). Kymatio's filter banks are built on the
+CPU in a background thread from the check's start (its 3D bank at 128^3 takes a minute), and
+the timing section waits for them before timing anything.
+
+Kymatio 0.3.0's 3D filters call `scipy.special.sph_harm`, which SciPy 1.17 removed: the
+benchmark gives it `sph_harm_shim` (as Kymatio's users do), never scatflow.
+"""
+
+import gc
+import importlib.util
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
+from dataclasses import dataclass
+
+import numpy as np
+
+from compare_kymatio import ASV, GUIDE, Config
+
+FLOAT32 = ("float32",)
+# Kymatio's user-guide batches and two of its asv rows (float32), as issue 14 lists them.
+TIMING_CONFIGS = [
+    Config("Scattering1D", dict(J=10, Q=8, shape=65536), (64,), GUIDE, dtypes=FLOAT32),
+    Config("Scattering1D", dict(J=13, Q=12, shape=65536), (32, 1), ASV, dtypes=FLOAT32),
+    Config("Scattering2D", dict(J=3, L=8, shape=(256, 256)), (128, 3), GUIDE, dtypes=FLOAT32),
+    Config("Scattering2D", dict(J=3, L=8, shape=(224, 224)), (32, 3), ASV, dtypes=FLOAT32),
+    Config("HarmonicScattering3D", dict(J=2, L=2, shape=(128, 128, 128)), (8,), GUIDE,
+           dtypes=FLOAT32),
+]
+DRY_RUN_CONFIGS = [
+    Config("Scattering1D", dict(J=6, Q=8, shape=1024), (4,), "dry run", dtypes=FLOAT32),
+    Config("Scattering2D", dict(J=2, L=8, shape=(32, 32)), (4, 3), "dry run", dtypes=FLOAT32),
+    Config("HarmonicScattering3D", dict(J=1, L=2, shape=(16, 16, 16)), (2,), "dry run",
+           dtypes=FLOAT32),
+]
+JTFS_CONFIGS = [Config("TimeFrequencyScattering", dict(J=10, J_fr=4, Q=(12, 2), shape=65536),
+                       (8,), "issue 8", dtypes=FLOAT32)]
+RATIO_TARGET = 3.0  # scatflow's forward >= 3x Kymatio's torch CUDA on every row
+# Per batch of the user guide, on one H100 (the issue's targets), and the seed's figures
+# (Kymatio's user guide, one V100).
+H100_TARGET_S = {"Scattering1D": 0.03, "Scattering2D": 0.1, "HarmonicScattering3D": 0.15}
+V100_SEED = {"Scattering1D": "Kymatio torch 0.15 s, skcuda 0.11 s",
+             "Scattering2D": "Kymatio torch 2.9 s, skcuda 0.5 s, PyScatWave 0.5 s",
+             "HarmonicScattering3D": "Kymatio torch 0.88 s, skcuda 0.74 s"}
+KYMATIO = "Kymatio 0.3.0 torch"
+
+
+def sph_harm_shim(special=None):
+    """Give SciPy >= 1.17 back `sph_harm(m, n, azimuth, polar)` as its successor
+    `sph_harm_y(n, m, polar, azimuth)`, for Kymatio 0.3.0's 3D filters (in `special`, default
+    `scipy.special`); True if it was missing. This process only: scatflow calls neither."""
+    if special is None:
+        import scipy.special as special
+
+    if hasattr(special, "sph_harm"):
+        return False
+
+    def sph_harm(m, n, azimuth, polar):
+        return special.sph_harm_y(n, m, polar, azimuth)
+
+    special.sph_harm = sph_harm
+    return True
+
+
+# -- libraries ------------------------------------------------------------------------------------
+@dataclass
+class Library:
+    """One column of the table: how to build its transform for a configuration, on which
+    framework its input lives (torch | cupy | jax), and so how its peak memory is read."""
+
+    name: str
+    framework: str
+    build: object  # (run, config) -> the transform, on the device
+
+
+def _scatflow_torch(run, config):
+    import scatflow.torch as sto
+
+    return getattr(sto, config.transform)(**_params(config)).to(run.accelerator.torch_device)
+
+
+def _scatflow_cupy(run, config):
+    import scatflow.numpy as snp
+
+    return getattr(snp, config.transform)(**_params(config),
+                                          backend=run.accelerator.cupy_backend())
+
+
+def _scatflow_jax(run, config):
+    import jax
+
+    import scatflow.jax as sjax
+
+    S = getattr(sjax, config.transform)(**_params(config))
+    return lambda x: jax.block_until_ready(S(x))
+
+
+def _kymatio_torch(run, config):
+    """Kymatio's module for `config`, built in the background (`start_kymatio_builds`)."""
+    module = run.background["kymatio"][config.name].result()
+    return module.to(run.accelerator.torch_device)
+
+
+def _params(config):
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in config.params.items()}
+
+
+def libraries(run, with_kymatio=True):
+    found = [Library("scatflow torch", "torch", _scatflow_torch),
+             Library("scatflow CuPy", "cupy", _scatflow_cupy)]
+    if importlib.util.find_spec("scatflow.jax") and importlib.util.find_spec("jax"):
+        found.append(Library("scatflow JAX", "jax", _scatflow_jax))
+    if with_kymatio and "kymatio" in run.background:
+        found.append(Library(KYMATIO, "torch", _kymatio_torch))
+    return found
+
+
+def configs(run):
+    return DRY_RUN_CONFIGS if run.accelerator.dry_run else TIMING_CONFIGS
+
+
+def start_kymatio_builds(run):
+    """Build Kymatio's torch modules for the timing rows on the CPU in a background thread,
+    so that their filter banks (a minute at 3D 128^3) overlap the sections before timing."""
+    if importlib.util.find_spec("kymatio") is None:
+        run.log("Kymatio is not installed: the timing table has no Kymatio column")
+        return
+    shimmed = sph_harm_shim()
+    import kymatio
+    import kymatio.torch
+
+    run.log(f"Kymatio {kymatio.__version__}: its filter banks build in the background"
+            + ("; scipy.special.sph_harm shimmed with sph_harm_y (SciPy >= 1.17)" if shimmed
+               else ""))
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kymatio-build")
+    run.background["kymatio"] = {
+        config.name: pool.submit(lambda c=config: getattr(kymatio.torch, c.transform)(
+            **_params(c))) for config in configs(run)}
+    run.background["kymatio-shim"] = shimmed
+    pool.shutdown(wait=False)
+
+
+# -- measuring ------------------------------------------------------------------------------------
+def _device_input(run, framework, x):
+    if framework == "torch":
+        import torch
+
+        return torch.from_numpy(x).to(run.accelerator.torch_device)
+    if framework == "jax":
+        import jax.numpy as jnp
+
+        return jnp.asarray(x)
+    return run.accelerator.to_cupy(x)
+
+
+def _reset_peak(run, framework):
+    if run.accelerator.dry_run:
+        return
+    if framework == "torch":
+        import torch
+
+        torch.cuda.reset_peak_memory_stats()
+    elif framework == "cupy":
+        import cupy
+
+        cupy.get_default_memory_pool().free_all_blocks()
+
+
+def _peak_mib(run, framework):
+    if run.accelerator.dry_run:
+        return None
+    if framework == "torch":
+        import torch
+
+        return torch.cuda.max_memory_allocated() / 2**20
+    if framework == "cupy":
+        import cupy
+
+        return cupy.get_default_memory_pool().total_bytes() / 2**20
+    import jax
+
+    stats = jax.devices()[0].memory_stats() or {}
+    return stats.get("peak_bytes_in_use", 0) / 2**20 or None
+
+
+def _release(run):
+    """Drop what the last library left on the device, so that the next one starts empty."""
+    gc.collect()
+    if run.accelerator.dry_run:
+        return
+    import cupy
+    import torch
+
+    torch.cuda.empty_cache()
+    cupy.get_default_memory_pool().free_all_blocks()
+
+
+def measure(run, library, config, x):
+    """Forward times of `library` on `config` with the host input `x`: warm-up, then runs;
+    what it left on the device is released after (its module and input gone with `_measure`)."""
+    try:
+        return _measure(run, library, config, x)
+    finally:
+        _release(run)
+
+
+def _measure(run, library, config, x):
+    accelerator, sizes = run.accelerator, run.sizes
+    S = library.build(run, config)
+    device_x = _device_input(run, library.framework, x)
+    _reset_peak(run, library.framework)
+
+    def timed():
+        accelerator.synchronize()
+        start = time.perf_counter()
+        out = S(device_x)
+        accelerator.synchronize()
+        return time.perf_counter() - start, out
+
+    warmup, out = timed()
+    dtype = str(getattr(out, "dtype", "-")).removeprefix("torch.")
+    del out
+    runs = sizes.repeats if warmup <= sizes.long_s else sizes.long_repeats
+    times = [timed()[0] for _ in range(runs)]
+    result = dict(median_s=statistics.median(times), times_s=times, warmup_s=warmup, runs=runs,
+                  peak_mib=_peak_mib(run, library.framework), output_dtype=dtype)
+    if _profile_wanted(run, library, config, result):
+        result["profile"] = profile(run, lambda: S(device_x))
+    return result
+
+
+def _profile_wanted(run, library, config, result):
+    """A profile for each scatflow row that misses its H100 target (the issue asks why); in a
+    dry run for the first row's torch call, to show the profile's wiring."""
+    if library.name == KYMATIO:
+        return False
+    if run.accelerator.dry_run:
+        return library.framework == "torch" and config is configs(run)[0]
+    target = H100_TARGET_S.get(config.transform) if config.source == GUIDE else None
+    return target is not None and result["median_s"] > target
+
+
+def profile(run, call, top=12):
+    """The `top` operations and kernels of one call by their own device time (CPU time in a
+    dry run), from torch's profiler, which records CuPy's kernels too (CUPTI)."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    on_gpu = not run.accelerator.dry_run
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if on_gpu else [])
+    with torch_profile(activities=activities) as profiler:
+        call()
+        run.accelerator.synchronize()
+    events = profiler.key_averages()
+
+    def own_time(event):
+        if not on_gpu:
+            return event.self_cpu_time_total
+        return getattr(event, "self_device_time_total", None) or getattr(
+            event, "self_cuda_time_total", 0)
+
+    total = sum(own_time(e) for e in events) or 1
+    ranked = sorted(events, key=own_time, reverse=True)[:top]
+    run.log_to_file(profiler.key_averages().table(
+        sort_by="self_cuda_time_total" if on_gpu else "self_cpu_time_total", row_limit=25))
+    return [dict(name=e.key[:90], calls=e.count, ms=own_time(e) / 1e3,
+                 share=own_time(e) / total) for e in ranked]
+
+
+# -- the table ------------------------------------------------------------------------------------
+def timing(run, section):
+    """The timing table: every configuration on every library, with the ratios and targets."""
+    builds = run.background.get("kymatio", {})
+    if builds:
+        start = time.monotonic()
+        done, pending = wait_for(builds.values(), timeout=max(0.0, run.time_for("timing") - 30))
+        run.log(f"  waited {time.monotonic() - start:.0f} s for Kymatio's filter banks"
+                + (f"; {len(pending)} not built in time" if pending else ""))
+    time_configs(run, section, configs(run), with_kymatio=True)
+
+
+def time_configs(run, section, chosen, with_kymatio):
+    """Time each configuration of `chosen` on each library, within the section's time."""
+    used = libraries(run, with_kymatio)
+    rows = []
+    for config in chosen:
+        if run.time_for(section.name) < 20:
+            section.reason = f"out of time before {config.name} and later rows"
+            run.log(f"  {section.reason}")
+            break
+        x = np.random.default_rng(0).standard_normal(config.input_shape, dtype=np.float32)
+        row = dict(config=config, results={})
+        for library in used:
+            try:
+                result = measure(run, library, config, x)
+            except Exception as error:  # one library failing leaves the others' figures
+                result = dict(error=f"{type(error).__name__}: {str(error)[:200]}")
+            row["results"][library.name] = result
+            run.log(f"  {config.name} {library.name}: " + (
+                result["error"] if "error" in result else
+                f"{result['median_s']:.4g} s (median of {result['runs']}, warm-up "
+                f"{result['warmup_s']:.3g} s), peak {_mib(result['peak_mib'])} MiB"))
+            section.check(f"{config.name}: {library.name} ran", "error" not in result,
+                          result.get("error", ""))
+        rows.append(row)
+    section.data.setdefault("timing", []).extend(rows)
+    section.markdown += table(run, rows, used)
+    section.rows += csv_rows(section.name, rows)
+
+
+def _mib(value):
+    return "-" if value is None else f"{value:.0f}"
+
+
+def ratio(row, library):
+    """Kymatio's median over `library`'s (above 1: `library` is faster); None if missing."""
+    kymatio, ours = (row["results"].get(name, {}).get("median_s") for name in (KYMATIO, library))
+    return kymatio / ours if kymatio and ours else None
+
+
+def targets(run, rows):
+    """Lines on the issue's targets, each met or missed, with both figures."""
+    lines = []
+    for row in rows:
+        config = row["config"]
+        for library in ("scatflow torch", "scatflow CuPy"):
+            value = ratio(row, library)
+            if value is not None:
+                lines.append(f"{'met' if value >= RATIO_TARGET else '**missed**'}: "
+                             f"{config.name} {library} {value:.2f}x Kymatio's torch "
+                             f"(target >= {RATIO_TARGET:g}x)")
+            median = row["results"].get(library, {}).get("median_s")
+            target = H100_TARGET_S.get(config.transform)
+            if median and target and config.source == GUIDE and not run.accelerator.dry_run:
+                lines.append(f"{'met' if median <= target else '**missed**'}: {config.name} "
+                             f"{library} {median:.3g} s per batch (H100 target <= {target:g} s;"
+                             f" seed, V100: {V100_SEED[config.transform]})")
+    return lines
+
+
+def table(run, rows, used):
+    names = [library.name for library in used]
+    ours = [name for name in names if name != KYMATIO]
+    lines = [
+        f"float32, on {run.accelerator.label}; each figure the median of {run.sizes.repeats} "
+        f"calls after a warm-up ({run.sizes.long_repeats} where the warm-up took over "
+        f"{run.sizes.long_s:g} s), the device synchronised around each call; peak memory: "
+        "torch's max_memory_allocated, CuPy's pool after its calls (MiB). Ratios: Kymatio / "
+        "scatflow (above 1: scatflow faster).", "",
+        "| configuration | source | " + " | ".join(f"{n} (s)" for n in names)
+        + "".join(f" | Kymatio / {n}" for n in ours if KYMATIO in names)
+        + " | peak MiB (" + " / ".join(names) + ") | runs |",
+        "|---" * (4 + len(names) + (len(ours) if KYMATIO in names else 0)) + "|"]
+    for row in rows:
+        results = [row["results"].get(name, {}) for name in names]
+        cells = [row["config"].name, row["config"].source]
+        cells += ["failed" if "error" in r else f"{r['median_s']:.4g}" for r in results]
+        if KYMATIO in names:
+            cells += ["-" if ratio(row, n) is None else f"{ratio(row, n):.2f}x" for n in ours]
+        cells.append(" / ".join(_mib(r.get("peak_mib")) for r in results))
+        cells.append(" / ".join(str(r.get("runs", "-")) for r in results))
+        lines.append("| " + " | ".join(cells) + " |")
+    goals = targets(run, rows)
+    if goals:
+        lines += ["", "Targets (ratios from this run):", "", *[f"* {line}" for line in goals]]
+    for row in rows:
+        for name, result in row["results"].items():
+            if "profile" in result:
+                lines += ["", f"Profile of one call, {row['config'].name}, {name} (own "
+                          f"{'device' if not run.accelerator.dry_run else 'CPU'} time):", "",
+                          "| operation or kernel | calls | ms | share |", "|---|---|---|---|"]
+                lines += [f"| `{p['name']}` | {p['calls']} | {p['ms']:.3f} | "
+                          f"{p['share']:.0%} |" for p in result["profile"]]
+    return lines
+
+
+def csv_rows(section_name, rows):
+    found = []
+    for row in rows:
+        config = row["config"]
+        for name, result in row["results"].items():
+            found.append(dict(
+                section=section_name, configuration=config.name, source=config.source,
+                input_shape="x".join(map(str, config.input_shape)), dtype="float32",
+                library=name, median_s=result.get("median_s"), runs=result.get("runs"),
+                times_s=" ".join(f"{t:.5f}" for t in result.get("times_s", [])),
+                warmup_s=result.get("warmup_s"), peak_gpu_mib=result.get("peak_mib"),
+                output_dtype=result.get("output_dtype"),
+                kymatio_over_this=ratio(row, name) if name != KYMATIO else None,
+                h100_target_s=H100_TARGET_S.get(config.transform)
+                if config.source == GUIDE else None, error=result.get("error")))
+    return found
+
+
+# -- the plot -------------------------------------------------------------------------------------
+def plot(path, sections):
+    """Forward time per configuration and library (log scale, the H100 targets marked), and
+    the Dask paths' MB/s; nothing where neither section ran."""
+    rows = [row for s in sections for row in s.data.get("timing", [])]
+    flows = [s.data["throughput"] for s in sections if "throughput" in s.data]
+    if not rows and not flows:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = (1 if rows else 0) + (1 if flows else 0)
+    fig, axes = plt.subplots(1, panels, figsize=(8 * panels, 5.5), squeeze=False)
+    axes = list(axes[0])
+    if rows:
+        ax = axes.pop(0)
+        names = list(dict.fromkeys(n for row in rows for n in row["results"]))
+        width = 0.8 / len(names)
+        for i, name in enumerate(names):
+            points = [(x, row["results"][name]["median_s"]) for x, row in enumerate(rows)
+                      if row["results"].get(name, {}).get("median_s")]
+            if points:
+                xs, heights = zip(*points)
+                ax.bar([x - 0.4 + (i + 0.5) * width for x in xs], heights, width, label=name)
+        for x, row in enumerate(rows):
+            target = H100_TARGET_S.get(row["config"].transform)
+            if target and row["config"].source == GUIDE:
+                ax.hlines(target, x - 0.45, x + 0.45, colors="black", linestyles="dashed")
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(rows)), [row["config"].name for row in rows], rotation=30,
+                      ha="right", fontsize=8)
+        ax.set_ylabel("forward, seconds (median)")
+        ax.set_title("forward time (dashed: H100 target)")
+        ax.legend(fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
+    if flows:
+        ax = axes.pop(0)
+        paths = flows[0]["paths"].values()
+        ax.bar(range(len(paths)), [p["mb_per_s"] for p in paths], color=["tab:green", "tab:gray"])
+        ax.set_xticks(range(len(paths)), [f"{p['label']}\n{p['workers']}" for p in paths],
+                      fontsize=7)
+        ax.set_ylabel("MB/s of float32 input")
+        ax.set_title("Dask, zarr to zarr")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
