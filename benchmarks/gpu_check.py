@@ -26,6 +26,7 @@ import contextlib
 import csv
 import datetime
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "tests"), str(Path(__file__).parent)]
+sys.path += [p for p in (str(Path(__file__).parent), str(ROOT / "tests")) if p not in sys.path]
 RESULTS = ROOT / "benchmarks" / "results" / "gpu"
 DRY_RUN_RESULTS = ROOT / "build" / "gpu-check-dry-run"
 BUDGET_S = 290  # the issue's 5 minutes on an H100, less the start-up
@@ -72,7 +73,6 @@ class Accelerator:
     """Where the sections run: CUDA, or in a dry run the CPU standing in for it."""
 
     dry_run: bool
-    devices: int
 
     @property
     def torch_device(self):
@@ -170,7 +170,7 @@ class Run:
 
     def __init__(self, args, accelerator, out):
         self.args, self.accelerator, self.out = args, accelerator, out
-        self.sizes = DRY_RUN_SIZES if args.dry_run else Sizes()
+        self.sizes = DRY_RUN_SIZES if args.dry_run else Sizes(throughput_mb=args.throughput_mb)
         self.started = time.monotonic()
         self.background = {}  # work started early for a later section (timing: Kymatio)
         self._log = open(out / "gpu-check.log", "w")
@@ -255,12 +255,17 @@ def describe_environment(accelerator):
 
 
 def _git(*args):
+    """git's answer in this checkout; where there is none (the device tool sends the files
+    without .git), $SCATFLOW_COMMIT as the caller states it."""
+    stated = os.environ.get("SCATFLOW_COMMIT")
     try:
         done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
                               timeout=10)
     except (OSError, subprocess.TimeoutExpired):
-        return "unknown (no git here)"
-    return done.stdout.strip() or "unknown (not a git checkout)"
+        return f"{stated} (stated)" if stated else "unknown (no git here)"
+    if done.stdout.strip():
+        return done.stdout.strip()
+    return f"{stated} (stated)" if stated else "unknown (not a git checkout)"
 
 
 def _nvidia_smi(query):
@@ -369,6 +374,9 @@ def parse_args(argv):
                              f"start later are skipped, and say so (default {BUDGET_S})")
     parser.add_argument("--gpu-threads", type=int, default=4,
                         help="threads of the GPU worker of the dask and throughput sections")
+    parser.add_argument("--throughput-mb", type=float, default=Sizes.throughput_mb,
+                        help="input of the throughput protocol, MB of float32 images "
+                             f"(default {Sizes.throughput_mb:g})")
     args = parser.parse_args(argv)
     args.sections = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(args.sections) - set(SECTIONS))
@@ -393,7 +401,7 @@ def main(argv=None):
 
     out = args.out or (DRY_RUN_RESULTS if args.dry_run else RESULTS)
     out.mkdir(parents=True, exist_ok=True)
-    accelerator = Accelerator(dry_run=args.dry_run, devices=devices)
+    accelerator = Accelerator(dry_run=args.dry_run)
     run = Run(args, accelerator, out)
     with contextlib.closing(run):
         run.log(f"GPU check{' DRY RUN on the CPU' if args.dry_run else ''}: "

@@ -11,6 +11,7 @@ import importlib.util
 import re
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def tests(run, section):
     for arguments, junit in calls:
         command = [sys.executable, "-m", "pytest", *arguments, f"--junitxml={run.out / junit}",
                    "-p", "no:cacheprovider", "-q"]
-        timeout = max(30, run.time_for("tests"))
+        timeout = max(120, run.time_for("tests"))  # later sections shrink, and say so
         run.log(f"  $ {' '.join(command)}")
         try:
             done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
@@ -87,8 +88,8 @@ def junit_cases(path):
         for child in case:
             if child.tag in ("failure", "error", "skipped"):
                 outcome = "skipped" if child.tag == "skipped" else "failed"
-                message = (child.get("message") or child.text or "").strip().splitlines()[0:1]
-                message = message[0][:300] if message else ""
+                text = (child.get("message") or child.text or "").strip()
+                message = text.splitlines()[0][:300] if text else ""
         cases.append((test_id, outcome, message))
     return cases
 
@@ -284,8 +285,6 @@ def _mixed_batches(S, G, device):
 
 
 def _compiled(G, device):
-    import time
-
     import torch
 
     x = torch.randn(4, 32, 32, device=device)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
+sys.path.append(str(BENCHMARKS))  # after everything else: its modules shadow nothing
 
 import gpu_check  # noqa: E402
 import gpu_correctness  # noqa: E402
@@ -30,8 +30,9 @@ def test_without_a_gpu_it_says_so_and_exits_0(no_gpu, tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir()] == ["gpu.md"]
 
 
-def test_dry_run_writes_the_report(no_gpu, tmp_path):
+def test_dry_run_writes_the_report(no_gpu, tmp_path, monkeypatch):
     pytest.importorskip("torch")
+    monkeypatch.setattr(gpu_timing, "DRY_RUN_CONFIGS", gpu_timing.DRY_RUN_CONFIGS[:1])  # quick
     assert gpu_check.main(["--dry-run", "--only", "timing,jax,jtfs", "--out", str(tmp_path)]) == 0
     report = (tmp_path / "gpu.md").read_text()
     assert "dry run on the CPU" in report and "| timing | pass |" in report
@@ -113,3 +114,15 @@ def test_the_wheel_list_pins_exactly_what_the_gpu_image_lacks():
     assert {"dask", "distributed", "zarr", "numcodecs", "dask-cuda", "kymatio"} <= set(pinned)
     assert set(pinned) & gpu_wheels.IMAGE_PACKAGES == {"xarray"}  # carried for its version
     assert {"torch", "cupy-cuda13x", "jax", "numpy", "scipy", "pytest"} <= gpu_wheels.IMAGE_PACKAGES
+
+
+def test_the_shell_entry_says_no_gpu_and_exits_0():
+    import os
+    import subprocess
+
+    if gpu_check.detect_gpus()[0]:
+        pytest.skip("this machine has a CUDA GPU")
+    done = subprocess.run(["sh", str(BENCHMARKS / "gpu_check.sh")], capture_output=True,
+                          text=True, timeout=120, env=dict(os.environ, GPU_PYTHON=sys.executable))
+    assert done.returncode == 0, done.stderr
+    assert "SKIP No CUDA GPU found" in done.stdout
