@@ -106,9 +106,10 @@ def _worker_events(client):
     added = [m for m in actions if m.get("action") == "add-worker"]
     lost = [m for m in actions if m.get("action") in ("remove-worker", "closing-worker",
                                                           "restart-workers")]
-    pauses = sum(m.get("action") == "worker-status-change" and m.get("status") == "paused"
+    pauses = sum(isinstance(m, dict) and m.get("action") == "worker-status-change"
+                 and m.get("status") == "paused"
                  for topic, events in client.get_events().items() if topic != "all"
-                 for _, m in events)
+                 for _, m in events)  # distributed 2026.7.1 also logs tuples on some topics
     return lost + added[len(client.scheduler_info()["workers"]):], pauses
 
 
