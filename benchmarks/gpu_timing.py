@@ -44,6 +44,8 @@ DRY_RUN_CONFIGS = [
 ]
 JTFS_CONFIGS = [Config("TimeFrequencyScattering", dict(J=10, J_fr=4, Q=(12, 2), shape=65536),
                        (8,), "issue 8", dtypes=FLOAT32)]
+DRY_RUN_JTFS_CONFIGS = [Config("TimeFrequencyScattering", dict(J=6, J_fr=3, Q=8, shape=1024),
+                               (2,), "dry run", dtypes=FLOAT32)]
 RATIO_TARGET = 3.0  # scatflow's forward >= 3x Kymatio's torch CUDA on every row
 # Per batch of the user guide, on one H100 (the issue's targets), and the seed's figures
 # (Kymatio's user guide, one V100).
@@ -128,6 +130,10 @@ def libraries(run, with_kymatio=True):
 
 def configs(run):
     return DRY_RUN_CONFIGS if run.accelerator.dry_run else TIMING_CONFIGS
+
+
+def jtfs_configs(run):
+    return DRY_RUN_JTFS_CONFIGS if run.accelerator.dry_run else JTFS_CONFIGS
 
 
 def start_kymatio_builds(run):
