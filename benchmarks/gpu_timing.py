@@ -480,7 +480,8 @@ def plot(path, sections):
     if flows:
         ax = axes.pop(0)
         paths = flows[0]["paths"].values()
-        ax.bar(range(len(paths)), [p["mb_per_s"] for p in paths], color=["tab:green", "tab:gray"])
+        ax.bar(range(len(paths)), [p["mb_per_s"] for p in paths],
+               color=["tab:green", "tab:olive", "tab:gray"][:len(paths)])
         ax.set_xticks(range(len(paths)), [f"{p['label']}\n{p['workers']}" for p in paths],
                       fontsize=7)
         ax.set_ylabel("MB/s of float32 input")
