@@ -23,9 +23,7 @@ script works, into build/gpu-check-dry-run/. Exit status 1 where a section that 
 
 import argparse
 import contextlib
-import csv
 import datetime
-import json
 import os
 import platform
 import subprocess
@@ -160,9 +158,6 @@ class Section:
         if failed:
             text += "; failed: " + "; ".join(failed[:5]) + (" ..." if len(failed) > 5 else "")
         return text + (f"; {self.reason}" if self.reason else "")
-
-
-RESULT_FIELDS = ("name", "status", "reason", "wall_s", "checks", "data", "rows")
 
 
 class Run:
@@ -312,52 +307,6 @@ def run_section(run, name):
     return section
 
 
-def write_reports(run, env, sections):
-    """gpu.md, gpu.csv, gpu-times.png and results.json in the output folder."""
-    import gpu_timing
-
-    plotted = gpu_timing.plot(run.out / "gpu-times.png", sections)
-    lines = [f"# GPU check{' (dry run on the CPU: no GPU figures)' if run.args.dry_run else ''}",
-             "", f"Device: {env['device']}  ",
-             f"Driver: {env.get('driver', '-')}; CUDA runtime (torch): "
-             f"{env.get('cuda_runtime', '-')}  ",
-             f"Host: {env['host']['cores']} cores ({env['host']['cpu']}), "
-             f"{env['host']['ram_gib']} GiB; {env['platform']}  ",
-             "Versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v) + "  ",
-             f"scatflow commit: {env['commit']} (imported from {env['scatflow_path']})  ",
-             f"Date: {env['date']}; command: `{' '.join(sys.argv)}`; "
-             f"{time.monotonic() - run.started:.0f} s in all", "",
-             "| section | status | wall (s) | budget on an H100 (s) | summary |",
-             "|---|---|---|---|---|"]
-    lines += [f"| {s.name} | {s.status} | {s.wall_s:.1f} | {SECTION_BUDGET_S[s.name]} | "
-              f"{s.summary()} |" for s in sections]
-    if plotted:
-        lines += ["", "![forward times and Dask throughput](gpu-times.png)"]
-    for s in sections:
-        lines += ["", f"## {s.name}", ""]
-        if s.status == "skip":
-            lines.append(f"Skipped: {s.reason}")
-            continue
-        lines += s.markdown
-        if s.checks:
-            lines += ["", "| check | result | detail |", "|---|---|---|"]
-            lines += [f"| {label} | {'pass' if passed else '**FAIL**'} | {detail} |"
-                      for label, passed, detail in s.checks]
-    (run.out / "gpu.md").write_text("\n".join(lines) + "\n")
-
-    rows = [row for s in sections for row in s.rows]
-    if rows:
-        columns = list(dict.fromkeys(key for row in rows for key in row))
-        with open(run.out / "gpu.csv", "w", newline="") as f:
-            f.write(f"# {env['device']}; {env['date']}; commit {env['commit']}\n")
-            writer = csv.DictWriter(f, columns)
-            writer.writeheader()
-            writer.writerows(rows)
-    results = {"environment": env, "sections": [
-        {name: getattr(s, name) for name in RESULT_FIELDS} for s in sections]}
-    (run.out / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
-
-
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -413,7 +362,9 @@ def main(argv=None):
 
             gpu_timing.start_kymatio_builds(run)  # CPU work, overlapping the first sections
         sections = [run_section(run, name) for name in args.sections]
-        write_reports(run, env, sections)
+        import gpu_report
+
+        gpu_report.write_reports(run, env, sections, SECTION_BUDGET_S)
         failed = [s.name for s in sections if s.status == "fail"]
         run.log(f"\nGPU check done in {time.monotonic() - run.started:.0f} s: "
                 + ", ".join(f"{s.name} {s.status}" for s in sections)
