@@ -50,7 +50,8 @@ bench: $(BENCH_VENV)/.installed
 
 # The GPU check (issue 14): `make gpu-wheels` here (downloads what the device tool's GPU machine
 # lacks into .gpu-wheels/, ignored), then, on a machine with a CUDA GPU, `make gpu-check`
-# (ONLY=tests,fixtures,torch,dask,jax,jtfs,timing picks sections; OUT_DIR= where results go).
+# (ONLY=tests,fixtures,torch,dask,jax,jtfs,timing,throughput picks sections; OUT_DIR= where
+# results go).
 # Without a GPU it says so and exits 0; `make gpu-check-dry-run` runs every section on the CPU
 # with tiny sizes. benchmarks/README.md has the device tool's one-call recipe.
 GPU_WHEELS := .gpu-wheels
