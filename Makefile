@@ -60,3 +60,25 @@ $(MAIN_VENV)/.installed:
 
 bench: $(BENCH_VENV)/.installed $(if $(KYMATIO_MAIN),$(MAIN_VENV)/.installed)
 	$(BENCH_PY) benchmarks/bench.py $(if $(KYMATIO_MAIN),--kymatio-main $(MAIN_PY)) $(BENCH_ARGS)
+
+# The GPU check (issue 14): `make gpu-wheels` here (downloads what the device tool's GPU machine
+# lacks into .gpu-wheels/, ignored), then, on a machine with a CUDA GPU, `make gpu-check`
+# (ONLY=tests,fixtures,torch,dask,jax,jtfs,timing,throughput picks sections; OUT_DIR= where
+# results go).
+# Without a GPU it says so and exits 0; `make gpu-check-dry-run` runs every section on the CPU
+# with tiny sizes. benchmarks/README.md has the device tool's one-call recipe.
+GPU_WHEELS := .gpu-wheels
+GPU_PYTHON ?= $(if $(wildcard $(PY)),$(PY),python3)
+ONLY ?=
+OUT_DIR ?=
+GPU_CHECK_ARGS = $(if $(ONLY),--only $(ONLY)) $(if $(OUT_DIR),--out $(OUT_DIR))
+
+.PHONY: gpu-wheels gpu-check gpu-check-dry-run
+gpu-wheels: $(VENV)/.test-installed
+	$(PY) benchmarks/gpu_wheels.py --dest $(GPU_WHEELS)
+
+gpu-check:
+	GPU_PYTHON=$(GPU_PYTHON) sh benchmarks/gpu_check.sh $(GPU_CHECK_ARGS)
+
+gpu-check-dry-run: $(VENV)/.test-installed
+	GPU_PYTHON=$(PY) sh benchmarks/gpu_check.sh --dry-run $(GPU_CHECK_ARGS)

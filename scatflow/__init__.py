@@ -17,18 +17,24 @@ from .entry import HarmonicScattering3D, Scattering1D, Scattering2D  # noqa: E40
 
 class _RegisterAfterXarray(importlib.abc.MetaPathFinder):
     """Import hook: when `xarray` is first imported, import `scatflow.xarray` (which registers
-    the accessor) right after xarray's own code has run; then step aside."""
+    the accessor) right after xarray's own code has run; then step aside. A mere look for
+    xarray (`importlib.util.find_spec`, as torch's profiler makes) leaves the hook in place."""
 
     def find_spec(self, name, path, target=None):
         if name != "xarray":
             return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(name)
+        sys.meta_path.remove(self)  # the other finders find xarray's own spec
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            sys.meta_path.insert(0, self)
         if spec is None or spec.loader is None:
             return spec
         run_xarray = spec.loader.exec_module
 
         def exec_module(module):
+            if self in sys.meta_path:
+                sys.meta_path.remove(self)
             run_xarray(module)
             importlib.import_module("scatflow.xarray")
 

@@ -31,7 +31,10 @@ Chunked signal axes (`chunking=`):
 (e.g. 0 for masked fields such as sea temperature over land).
 
 `backend`: "auto" (default) follows the blocks (NumPy or CuPy, from `x._meta`); CPU tasks run
-single-threaded (Dask already runs one task per core).
+single-threaded (Dask already runs one task per core). "cupy" on NumPy blocks (a zarr store's, as
+`scatflow run` with `transform: {backend: cupy}` reads them) runs each task on the GPU, its block
+copied there and its coefficients back: the result stays NumPy-backed, so `compute` cannot tell
+that it needs GPU workers; pass `resources={"GPU": 1}`.
 """
 
 import inspect
@@ -194,8 +197,15 @@ _SINGLE_THREADED_NUMPY = NumpyBackend(threads=1)
 
 
 def _scatter_block(block, cls_name, frozen, nan_policy, backend, crop):
-    """The task: scattering coefficients of one block, from the process's cached frontend."""
+    """The task: scattering coefficients of one block, from the process's cached frontend.
+    backend="cupy" on a NumPy block (a zarr store's) copies it to the GPU and the coefficients
+    back, so that the array stays what its meta says: NumPy-backed."""
     on_gpu = type(block).__module__.partition(".")[0] == "cupy"
+    if backend == "cupy" and not on_gpu:
+        import cupy
+
+        return cupy.asnumpy(_scatter_block(cupy.asarray(block), cls_name, frozen, nan_policy,
+                                           backend, crop))
     if backend in ("auto", None):
         backend = "cupy" if on_gpu else _SINGLE_THREADED_NUMPY
     elif backend == "numpy":

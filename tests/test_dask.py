@@ -166,3 +166,53 @@ def test_output_grid_locates_each_output_sample():
         x = np.zeros(N)
         x[offset + 10 * step] = 1
         assert np.argmax(S(x)[0]) == 10
+
+
+class _StandInCupyArray(np.ndarray):
+    """A NumPy array under CuPy's module name: what scatflow's type checks take for CuPy's."""
+
+
+_StandInCupyArray.__module__ = "cupy._core.core"
+
+
+@pytest.fixture
+def stand_in_cupy(monkeypatch):
+    """A CuPy made of NumPy (its arrays `_StandInCupyArray`), registered as `cupy` with the
+    CuPy backend built on it; yields the lists of what it moved to and from the "GPU"."""
+    import sys
+    import types
+
+    import scipy.fft
+
+    import scatflow.backends.cupy as cupy_backend
+    from scatflow.frontends import numpy as numpy_frontend
+
+    moved, returned = [], []
+    cupy = types.ModuleType("cupy")
+    cupy.ndarray = _StandInCupyArray
+    cupy.asarray = lambda a, dtype=None: moved.append(a) or np.asarray(a, dtype).view(
+        _StandInCupyArray)
+    cupy.asnumpy = lambda a: returned.append(a) or np.asarray(a)
+    cupy.__getattr__ = lambda name: getattr(np, name)
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    # into the module's dict: getattr would make the real backend (`__getattr__`)
+    monkeypatch.setitem(vars(cupy_backend), "backend", cupy_backend.CupyBackend(cupy, scipy.fft))
+    numpy_frontend._cached.cache_clear()  # frontends cached with the real "cupy" (or none)
+    yield moved, returned
+    numpy_frontend._cached.cache_clear()
+
+
+def test_cupy_backend_on_numpy_blocks_moves_each_block_there_and_back(stand_in_cupy):
+    """backend="cupy" on a NumPy-backed dask array (what a zarr store gives, and so what
+    `scatflow run` with transform.backend: cupy passes on): each task copies its block to the
+    GPU and its coefficients back, so the array stays NumPy-backed, as its meta says."""
+    moved, returned = stand_in_cupy
+    x = np.random.default_rng(4).standard_normal((4, 24, 20))
+    y = sd.scattering2d(da.from_array(x, chunks=(2, 24, 20)), J=2, L=4, backend="cupy")
+    assert type(y._meta) is np.ndarray and not sd.is_gpu_array(y)
+    out = y.compute(scheduler="sync")
+    reference = snp.Scattering2D(J=2, shape=(24, 20), L=4)(x)
+    assert type(out) is np.ndarray
+    np.testing.assert_allclose(out, reference, rtol=0, atol=1e-12 * np.abs(reference).max())
+    blocks = [a for a in moved if type(a) is np.ndarray and a.shape == (2, 24, 20)]
+    assert len(blocks) == len(returned) == 2  # each task's block there, its coefficients back

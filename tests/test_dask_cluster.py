@@ -109,7 +109,7 @@ def _worker_events(client):
     pauses = sum(isinstance(m, dict) and m.get("action") == "worker-status-change"
                  and m.get("status") == "paused"
                  for topic, events in client.get_events().items() if topic != "all"
-                 for _, m in events)
+                 for _, m in events)  # distributed 2026.7.1 also logs tuples on some topics
     return lost + added[len(client.scheduler_info()["workers"]):], pauses
 
 
