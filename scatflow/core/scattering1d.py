@@ -7,7 +7,7 @@ paths that share (k1, k2): all pairs (n1, n2) of a block in one `(B, n1s, n2s, M
 small second-order spectra of one decimation are then gathered across groups for their inverse
 FFT, modulus and low-pass (`_SecondOrderSteps`).
 Products with a band-limited filter skip the blocks of the spectrum where the filter is
-negligible (`_filter_fold`), which makes the narrow low-frequency wavelets and the low-pass cheap.
+negligible (`filter_fold`), which makes the narrow low-frequency wavelets and the low-pass cheap.
 
 Numbers: Kymatio's main branch by default (filter levels summed, #984). With
 `kymatio_compat="0.3"` the decimations follow Kymatio 0.3.0 (its `oversampling` formulas) and the
@@ -216,7 +216,7 @@ class Scattering1DCore:
         phi, psi1 = filters["phi"], filters["psi1"]
         psi2 = filters.get("psi2")
         support = filters["support"]
-        lowpass = partial(self._lowpass, backend, _span(support["phi"], 0, 1))
+        lowpass = partial(self._lowpass, backend, support_span(support["phi"], 0, 1))
         B = x.shape[0]
         Np = self.N_padded
         out = [None] * len(self.paths)
@@ -228,16 +228,17 @@ class Scattering1DCore:
         if local:
             out[0] = lowpass(X, phi[0], 2**self.output_resolution, self.output_resolution)
         elif glob:
-            out[0] = _total(backend, U0)
+            out[0] = total_over_time(backend, U0)
         else:
             out[0] = x
         X = backend.reshape(X, (B, 1, Np))
         second = _SecondOrderSteps(self, backend, lowpass, phi, out, itemsize)
         for g in self.groups:
-            chunk = _chunk(planning_batch(x), Np, itemsize)
+            chunk = filters_per_step(planning_batch(x), Np, itemsize)
             for a in range(g.start, g.stop, chunk):
                 b = min(a + chunk, g.stop)
-                U1 = _filter_fold(backend, X, psi1[a:b], _span(support["psi1"], a, b), 2**g.k1)
+                U1 = filter_fold(backend, X, psi1[a:b], support_span(support["psi1"], a, b),
+                                 2**g.k1)
                 U1 = backend.modulus(backend.ifft(U1, 1, overwrite=True))  # (B, b - a, Np / 2^k1)
                 U1_hat = backend.fft(U1, 1) if (local or g.blocks) else None
                 S1 = self._averaged(backend, lowpass, phi, U1, U1_hat, g.k1, g.ext, g.res, g.scale)
@@ -258,10 +259,10 @@ class Scattering1DCore:
             rows = min(blk.n1_stop, b) - a
             if rows <= 0:
                 continue
-            chunk = _chunk(planning_batch(U1_hat) * rows, M1, itemsize)
+            chunk = filters_per_step(planning_batch(U1_hat) * rows, M1, itemsize)
             for c in range(blk.start, blk.stop, chunk):
                 d = min(c + chunk, blk.stop)
-                U2 = _filter_fold(backend, U1_hat[:, :rows], psi2[c:d], _span(support2, c, d),
+                U2 = filter_fold(backend, U1_hat[:, :rows], psi2[c:d], support_span(support2, c, d),
                                   2**blk.k2)  # (B, rows, d - c, M1 / 2^k2)
                 indices = [self._index[(n1, n2)] for n1 in range(a, a + rows) for n2 in range(c, d)]
                 second.add(backend.reshape(U2, (B, len(indices), U2.shape[-1])),
@@ -274,7 +275,7 @@ class Scattering1DCore:
         if self.average == "local":
             S = lowpass(U_hat, phi[level], 2**ext, res)
         elif self.average == "global":
-            S = _total(backend, U)
+            S = total_over_time(backend, U)
         else:
             S = self._unpad(U, res)
         return S * scale if scale != 1.0 else S
@@ -284,7 +285,7 @@ class Scattering1DCore:
 
     def _lowpass(self, backend, support, U_hat, phi_level, factor, res):
         """Unpadded Re ifft of (U_hat * phi) decimated by `factor` (from half the spectrum)."""
-        Y = _filter_fold(backend, U_hat, phi_level, support, factor)
+        Y = filter_fold(backend, U_hat, phi_level, support, factor)
         m = Y.shape[-1]
         return self._unpad(backend.irfft(Y[..., : m // 2 + 1], (m,)), res)
 
@@ -339,24 +340,24 @@ class _SecondOrderSteps:
                 self.out[index] = part[:, i]
 
 
-def _chunk(count, length, itemsize):
+def filters_per_step(count, length, itemsize):
     """How many filters one step applies to `count` spectra of `length` complex numbers of
     `itemsize` bytes: WORKING_BYTES worth, but at least SIMD_BYTES per frequency."""
     step = count * itemsize  # bytes per frequency and filter
     return max(1, WORKING_BYTES // (step * length), -(-SIMD_BYTES // step))
 
 
-def _total(backend, U):
+def total_over_time(backend, U):
     """Kymatio main's T='global': the sum over the (padded, decimated) time axis, kept as (..., 1)."""
     return backend.reshape(backend.sum(U, -1), tuple(U.shape[:-1]) + (1,))
 
 
-def _span(support, a, b):
+def support_span(support, a, b):
     """(below, above) covering the supports of filters a..b-1."""
     return max(support[0][a:b]), max(support[1][a:b])
 
 
-def _filter_fold(backend, U_hat, filt, support, factor):
+def filter_fold(backend, U_hat, filt, support, factor):
     """`periodize(U_hat * filt, factor)`: the spectrum of the filtered signal decimated by
     `factor`, i.e. the mean of the `factor` blocks of length M / factor. Only the blocks where
     `filt` is not negligible are multiplied (bins -support[0]..support[1], see

@@ -183,9 +183,10 @@ def _band_layout(N, xi, sigma):
     with_low = (xi != 0) & (low_excess >= 0)
     half = np.ceil(TRUNCATION_WIDTH * sigma * N).astype(np.int64) + 1
     low_half = np.minimum(np.ceil(np.sqrt(2 * np.maximum(low_excess, 0)) * sigma * N), N)
-    start = np.where(with_low, np.minimum(centre - half, -low_half.astype(np.int64) - 1),
-                     centre - half)
-    length = centre + half + 2 - start
+    low_half = low_half.astype(np.int64)
+    start = np.where(with_low, np.minimum(centre - half, -low_half - 1), centre - half)
+    stop = np.where(with_low, np.maximum(centre + half + 2, low_half + 2), centre + half + 2)
+    length = stop - start  # the kappa term reaches past the Gabor's band for xi < 0
     dense = (length > N) | (P == 1)
     start[dense], length[dense] = 0, N
     return _Layout(P, kappa, with_low, start, length, dense)

@@ -11,6 +11,7 @@ import numpy as np
 from .harmonic3d import HarmonicScattering3DBase
 from .scattering1d import Scattering1DBase
 from .scattering2d import Scattering2DBase
+from .time_frequency import TimeFrequencyScatteringBase
 
 
 class NumpyFrontend:
@@ -39,6 +40,11 @@ class HarmonicScattering3D(NumpyFrontend, HarmonicScattering3DBase):
     `kymatio.numpy.HarmonicScattering3D`)."""
 
 
+class TimeFrequencyScattering(NumpyFrontend, TimeFrequencyScatteringBase):
+    """Joint time-frequency scattering on NumPy/CuPy arrays (Kymatio main's
+    `kymatio.numpy.TimeFrequencyScattering`)."""
+
+
 def freeze(value):
     """A hashable stand-in for a parameter value (lists and arrays become tuples)."""
     if isinstance(value, np.ndarray):
@@ -62,4 +68,4 @@ def cached_frontend(cls_name, frozen_params):
         return globals()[cls_name](**dict(frozen_params))
 
 
-__all__ = ["Scattering1D", "Scattering2D", "HarmonicScattering3D"]
+__all__ = ["Scattering1D", "Scattering2D", "HarmonicScattering3D", "TimeFrequencyScattering"]

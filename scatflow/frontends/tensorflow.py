@@ -23,6 +23,7 @@ import tensorflow as tf
 from .harmonic3d import HarmonicScattering3DBase
 from .scattering1d import Scattering1DBase
 from .scattering2d import Scattering2DBase
+from .time_frequency import TimeFrequencyScatteringBase
 
 
 class TensorFlowFrontend:
@@ -110,4 +111,10 @@ class HarmonicScattering3D(TensorFlowFrontend, HarmonicScattering3DBase, tf.Modu
     `scatflow.numpy.HarmonicScattering3D` plus `name=`."""
 
 
-__all__ = ["Scattering1D", "Scattering2D", "HarmonicScattering3D"]
+class TimeFrequencyScattering(TensorFlowFrontend, TimeFrequencyScatteringBase, tf.Module):
+    """Joint time-frequency scattering on TensorFlow tensors (Kymatio main's
+    `kymatio.tensorflow.TimeFrequencyScattering`); the arguments of
+    `scatflow.numpy.TimeFrequencyScattering` plus `name=`."""
+
+
+__all__ = ["Scattering1D", "Scattering2D", "HarmonicScattering3D", "TimeFrequencyScattering"]

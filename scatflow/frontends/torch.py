@@ -26,6 +26,7 @@ from .base import ScatteringBase
 from .harmonic3d import HarmonicScattering3DBase
 from .scattering1d import Scattering1DBase
 from .scattering2d import Scattering2DBase
+from .time_frequency import TimeFrequencyScatteringBase
 
 BUFFER_PREFIX = "filter"
 
@@ -187,4 +188,9 @@ class HarmonicScattering3D(TorchFrontend, HarmonicScattering3DBase, torch.nn.Mod
     `kymatio.torch.HarmonicScattering3D`)."""
 
 
-__all__ = ["Scattering1D", "Scattering2D", "HarmonicScattering3D"]
+class TimeFrequencyScattering(TorchFrontend, TimeFrequencyScatteringBase, torch.nn.Module):
+    """Joint time-frequency scattering as a `torch.nn.Module` (Kymatio main's
+    `kymatio.torch.TimeFrequencyScattering`)."""
+
+
+__all__ = ["Scattering1D", "Scattering2D", "HarmonicScattering3D", "TimeFrequencyScattering"]
