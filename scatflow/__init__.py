@@ -12,7 +12,12 @@ import sys
 
 __version__ = "0.1.0"
 
-from .entry import HarmonicScattering3D, Scattering1D, Scattering2D  # noqa: E402
+from .entry import (  # noqa: E402
+    HarmonicScattering3D,
+    Scattering1D,
+    Scattering2D,
+    TimeFrequencyScattering,
+)
 
 
 class _RegisterAfterXarray(importlib.abc.MetaPathFinder):
@@ -47,4 +52,5 @@ if "xarray" in sys.modules:
 elif not any(isinstance(finder, _RegisterAfterXarray) for finder in sys.meta_path):
     sys.meta_path.insert(0, _RegisterAfterXarray())
 
-__all__ = ["Scattering1D", "Scattering2D", "HarmonicScattering3D", "__version__"]
+__all__ = ["Scattering1D", "Scattering2D", "HarmonicScattering3D", "TimeFrequencyScattering",
+           "__version__"]

@@ -3,6 +3,8 @@
     scattering1d(x, J, Q=8, axis=-1)           (*batch, N)       -> (*batch, C, N_out)
     scattering2d(x, J, axes=(-2, -1))          (*batch, M, N)    -> (*batch, C, M_out, N_out)
     harmonic_scattering3d(x, J, axes=(-3, -2, -1))               -> (*batch, K, L + 1, P)
+    time_frequency_scattering(x, J, J_fr, Q, axis=-1)            -> (*batch, C, N_out)
+                                           (format="joint":)        (*batch, C, rows, N_out)
 
 One function per transform of `scatflow.registry` (same name), made by `operator`: the
 transform's required parameters (J, ...) then every keyword of its NumPy frontend except
@@ -91,6 +93,7 @@ def operator(name):
 scattering1d = operator("scattering1d")
 scattering2d = operator("scattering2d")
 harmonic_scattering3d = operator("harmonic_scattering3d")
+time_frequency_scattering = operator("time_frequency_scattering")
 
 
 def describe(cls_name, signal_shape, **kwargs):

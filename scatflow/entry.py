@@ -51,3 +51,8 @@ class Scattering2D(Entry, transform="scattering2d"):
 
 class HarmonicScattering3D(Entry, transform="harmonic_scattering3d"):
     """3D solid-harmonic scattering with the frontend given by `frontend=` (default "numpy")."""
+
+
+class TimeFrequencyScattering(Entry, transform="time_frequency_scattering"):
+    """Joint time-frequency scattering with the frontend given by `frontend=` (default
+    "numpy")."""

@@ -79,6 +79,14 @@ TRANSFORMS = {t.name: t for t in (
         base="scatflow.frontends.harmonic3d:HarmonicScattering3DBase",
         plotter="scatflow.workflow.plot.harmonic3d:draw",
         no_halo="its outputs are integrals over the whole volume"),
+    Transform(
+        name="time_frequency_scattering", class_name="TimeFrequencyScattering",
+        summary="Joint time-frequency scattering", ndim=1, default_dims=(("time",),),
+        axes_keyword="axis", default_axes=-1,
+        filters="scatflow.filters.time_frequency",
+        core="scatflow.core.time_frequency:TimeFrequencyScatteringCore",
+        base="scatflow.frontends.time_frequency:TimeFrequencyScatteringBase",
+        plotter="scatflow.workflow.plot.time_frequency:draw"),
 )}
 
 BY_CLASS = {t.class_name: t for t in TRANSFORMS.values()}

@@ -1,7 +1,7 @@
 """The scatflow.keras checks for ONE Keras backend, run in a fresh process (Keras fixes its backend
 at first import): `KERAS_BACKEND=torch python tests/keras_checks.py RESULTS.json`.
 
-Every check in CHECKS runs for the three layers; RESULTS.json maps each check's name to "ok" or
+Every check in CHECKS runs for every layer; RESULTS.json maps each check's name to "ok" or
 its traceback. `tests/test_keras.py` launches this script once per backend and turns each entry
 into one test. Checks run in the order of CHECKS (`imports` before `save_load`: Keras's own
 saving code imports TensorFlow when it is installed).
@@ -9,6 +9,7 @@ saving code imports TensorFlow when it is installed).
 
 import inspect
 import json
+import math
 import sys
 import tempfile
 import traceback
@@ -16,6 +17,8 @@ from pathlib import Path
 from unittest import mock
 
 import numpy as np
+
+from scatflow import registry
 
 CHECKS = ("matches_numpy", "float64_layer", "output_shapes", "symbolic_shapes", "fit_one_step",
           "argument_errors", "unsupported_backend", "imports", "save_load")
@@ -25,6 +28,7 @@ LAYERS = {
     "1d": ("Scattering1D", dict(J=3, Q=(2, 1), T=16), (128,), {}),
     "2d": ("Scattering2D", dict(J=2, L=4), (16, 20), {}),
     "3d": ("HarmonicScattering3D", dict(J=1, L=1), (8, 8, 8), {}),
+    "jtfs": ("TimeFrequencyScattering", dict(J=4, J_fr=2, Q=(4, 2), format="joint"), (256,), {}),
 }
 
 # configurations whose compute_output_shape is compared with the real output
@@ -44,6 +48,10 @@ SHAPE_CONFIGS = [
     ("HarmonicScattering3D", dict(J=1, L=2, max_order=1), (8, 8, 8)),
     ("HarmonicScattering3D", dict(J=2, L=1, integral_powers=(1.0, 2.0)), (8, 10, 12)),
     ("HarmonicScattering3D", dict(J=1, L=0, rotation_covariant=False), (6, 6, 6)),
+    ("TimeFrequencyScattering", dict(J=4, J_fr=2, Q=4), (256,)),
+    ("TimeFrequencyScattering", dict(J=4, J_fr=2, Q=(4, 2), format="joint", F=8), (300,)),
+    ("TimeFrequencyScattering", dict(J=3, J_fr=2, Q=2, T="global", F="global"), (128,)),
+    ("TimeFrequencyScattering", dict(J=4, J_fr=2, Q=4, T=32, stride=8, stride_fr=2), (256,)),
 ]
 
 
@@ -51,11 +59,10 @@ def numpy_reference(name, kwargs, x):
     """scatflow.numpy's output for layer `name` with `kwargs` on `x` (shape from x)."""
     import scatflow.numpy as snp
 
-    ndim = {"Scattering1D": 1, "Scattering2D": 2, "HarmonicScattering3D": 3}[name]
-    shape = x.shape[x.ndim - ndim:]
-    if kwargs.get("pre_pad"):
-        shape = tuple(n - 2 * 2 ** kwargs["J"] for n in shape)
-    return getattr(snp, name)(shape=shape, **kwargs)(x)
+    ndim = registry.get(name).ndim
+    cls = getattr(snp, name)
+    shape = cls.shape_for_input(x.shape[x.ndim - ndim:], **kwargs)
+    return cls(shape=shape, **kwargs)(x)
 
 
 def relative_error(ours, ref):
@@ -96,7 +103,8 @@ def check_output_shapes(keras, layers):
         predicted = layer.compute_output_shape(x.shape)
         out = keras.ops.convert_to_numpy(layer(x))
         assert predicted == out.shape == layer.compute_output_shape(x.shape), (name, kwargs, predicted, out.shape)
-        paths = out.shape[1] * (out.shape[2] if name == "HarmonicScattering3D" else 1)
+        axes = layer.scattering.core.output_axes
+        paths = math.prod(n for a, n in zip(axes, out.shape[1:]) if a.kind == "path")
         assert paths == layer.output_size() == len(layer.meta()["order"]), (name, kwargs)
         assert relative_error(out, numpy_reference(name, kwargs, x)) <= 1e-5, (name, kwargs)
 
@@ -174,10 +182,14 @@ def check_argument_errors(keras, layers):
     expect_error(ValueError, ["sigma_0"], S3, J=1, sigma_0=-1)
     expect_error(ValueError, ["integral_powers"], S3, J=1, integral_powers=())
     expect_error(ValueError, ["method"], S3, J=1, method="standard")
+    expect_error(ValueError, ["stride"], S1, J=2, stride=3)
+    S4 = layers.TimeFrequencyScattering
+    expect_error(ValueError, ["F=0", "joint"], S4, J=3, J_fr=2, Q=4, F=0, format="joint")
+    expect_error(ValueError, ["format"], S4, J=3, J_fr=2, Q=4, format="frequency")
+    expect_error(ValueError, ["J_fr"], S4, J=3, J_fr=-1, Q=4)
     # shape-dependent checks happen in build and say which input shape
     expect_error(ValueError, ["J must satisfy", "(2, 8, 8)"], S2(J=4), np.zeros((2, 8, 8), "float32"))
     expect_error(ValueError, ["T", "N=64"], S1(J=2, T=128), np.zeros((2, 64), "float32"))
-    expect_error(ValueError, ["stride"], S1(J=2, stride=3), np.zeros((2, 64), "float32"))
     expect_error(ValueError, ["pre_pad", "multiples of 2**J"], S2(J=2, pre_pad=True),
                  np.zeros((2, 18, 24), "float32"))
     expect_error(ValueError, ["built for inputs of shape (..., 8, 8)"], _call_twice, S2(J=1), (8, 8), (8, 10))
@@ -193,9 +205,10 @@ def check_unsupported_backend(keras, layers):
     naming the supported backends (simulated: those backends need jax/openvino installed)."""
     for other in ("jax", "numpy", "openvino"):
         with mock.patch.object(keras.backend, "backend", return_value=other):
-            for name in ("Scattering1D", "Scattering2D", "HarmonicScattering3D"):
+            for name in layers.__all__:
+                required = {p: 1 for p in registry.get(name).required()}
                 expect_error(RuntimeError, [repr(other), "'tensorflow'", "'torch'"],
-                             getattr(layers, name), J=1)
+                             getattr(layers, name), **required)
 
 
 def check_imports(keras, layers):

@@ -19,15 +19,23 @@ from sklearn.utils.estimator_checks import check_estimator  # noqa: E402
 
 import scatflow.numpy  # noqa: E402
 from scatflow.frontends.base import map_arrays  # noqa: E402
-from scatflow.sklearn import HarmonicScattering3D, Scattering1D, Scattering2D  # noqa: E402
+from scatflow.sklearn import (  # noqa: E402
+    HarmonicScattering3D,
+    Scattering1D,
+    Scattering2D,
+    TimeFrequencyScattering,
+)
 
 # One small instance of each transformer, and the NumPy frontend it must agree with.
 SMALL = [
     (Scattering1D, dict(J=3, shape=128, Q=2)),
     (Scattering2D, dict(J=2, shape=(12, 16), L=4)),
     (HarmonicScattering3D, dict(J=2, shape=(8, 8, 8), L=2)),
+    (TimeFrequencyScattering, dict(J=3, J_fr=2, Q=4, shape=128)),
+    (TimeFrequencyScattering, dict(J=3, J_fr=2, Q=(4, 2), shape=100, format="joint")),
 ]
-SMALL_IDS = [cls.__name__ for cls, _ in SMALL]
+SMALL_IDS = [cls.__name__ + ("-joint" if kwargs.get("format") == "joint" else "")
+             for cls, kwargs in SMALL]
 
 
 def _rows(kwargs, n=5, seed=0, dtype=np.float64):
@@ -182,6 +190,23 @@ def test_feature_names_point_at_their_coefficients():
                 and p.fields["j"] == (0, 2))
     k, l = divmod(path, 3)
     np.testing.assert_array_equal(s3.transform(X3)[:, column], ref3[:, k, l, 1])
+    # JTFS, time format: (C, N_out) per row; name = path (n_fr, then n1 [, n2]) + time index
+    kwargs = dict(J=3, J_fr=2, Q=4, shape=128)
+    s4 = TimeFrequencyScattering(**kwargs).fit(X)
+    names4 = list(s4.get_feature_names_out())
+    ref4 = scatflow.numpy.TimeFrequencyScattering(**kwargs)(X)
+    keys4 = [p.key for p in s4.scattering_.core.paths]
+    n1, n2, n_fr = keys4[-1]  # the last second-order channel
+    column = names4.index(f"order2_n_fr{n_fr}_n{n1}_n{n2}_t3")
+    np.testing.assert_array_equal(s4.transform(X)[:, column], ref4[:, len(keys4) - 1, 3])
+    # JTFS, joint format: (C, rows, N_out) per row; name = path (n_fr [, n2]) + row f + time t
+    s5 = TimeFrequencyScattering(**kwargs, format="joint").fit(X)
+    names5 = list(s5.get_feature_names_out())
+    ref5 = scatflow.numpy.TimeFrequencyScattering(**kwargs, format="joint")(X)
+    keys5 = [p.key for p in s5.scattering_.core.paths]
+    n2, n_fr = keys5[-1]
+    column = names5.index(f"order2_n_fr{n_fr}_n{n2}_f1_t3")
+    np.testing.assert_array_equal(s5.transform(X)[:, column], ref5[:, len(keys5) - 1, 1, 3])
 
 
 def test_set_output_pandas_uses_the_feature_names():
@@ -329,12 +354,14 @@ def _instance(cls, n_features):
         return Scattering1D(J=1, shape=n_features)
     if cls is HarmonicScattering3D:
         return HarmonicScattering3D(J=1, shape=(1, 1, n_features), L=1)
+    if cls is TimeFrequencyScattering:
+        return TimeFrequencyScattering(J=1, J_fr=1, Q=1, shape=n_features)
     return Scattering2D(J=0, shape=(1, n_features), L=2)  # 2**J <= min(shape) needs J=0
 
 
 def _expected_failures(estimator):
     """The checks whose data has another feature count than `estimator.shape` takes (none
-    for Scattering1D with shape=None, which takes the signal length from the data)."""
+    for a transformer with shape=None, which takes the signal length from the data)."""
     if estimator.shape is None:
         return {}
     n = math.prod(estimator.shape if isinstance(estimator.shape, tuple) else (estimator.shape,))
@@ -345,6 +372,8 @@ def _expected_failures(estimator):
 
 @pytest.mark.parametrize("estimator", [
     Scattering1D(J=1),
+    TimeFrequencyScattering(J=1, J_fr=1, Q=1),
+    _instance(TimeFrequencyScattering, 3),
     _instance(Scattering1D, 3),
     _instance(HarmonicScattering3D, 3),
     _instance(Scattering2D, 3),
@@ -366,8 +395,8 @@ def test_check_estimator(estimator):
 
 
 @pytest.mark.parametrize("check_name", sorted(FEATURE_COUNTS))
-@pytest.mark.parametrize("cls", [Scattering1D, Scattering2D, HarmonicScattering3D],
-                         ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", [Scattering1D, Scattering2D, HarmonicScattering3D,
+                                 TimeFrequencyScattering], ids=lambda c: c.__name__)
 def test_shape_bound_checks_pass_when_the_shape_matches(cls, check_name):
     n = FEATURE_COUNTS[check_name]
     estimator = _instance(cls, n)
@@ -385,8 +414,8 @@ def test_shape_bound_checks_pass_when_the_shape_matches(cls, check_name):
     ("check_set_output_transform_pandas", 5),
     ("check_global_output_transform_pandas", 5),
 ])
-@pytest.mark.parametrize("cls", [Scattering1D, Scattering2D, HarmonicScattering3D],
-                         ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", [Scattering1D, Scattering2D, HarmonicScattering3D,
+                                 TimeFrequencyScattering], ids=lambda c: c.__name__)
 def test_feature_name_and_set_output_checks(cls, check_name, n_features):
     pytest.importorskip("pandas")
     with warnings.catch_warnings():

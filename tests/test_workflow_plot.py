@@ -98,6 +98,22 @@ def test_3d_paths_across_samples(tmp_path):
     check_png(plot_scattering(single, tmp_path / "one.png"))
 
 
+@pytest.mark.parametrize("format", ["time", "joint"])
+@pytest.mark.parametrize("T", [None, "global"])
+def test_time_frequency_maps_per_spin_and_scale(tmp_path, format, T):
+    from matplotlib.image import imread
+
+    t = np.arange(2048) / 2048
+    chirps = np.stack([np.cos(2 * np.pi * (40 + 300 * k * t) * t) for k in (1, -1)])
+    da = xr.DataArray(chirps, dims=("take", "time"), name="chirp",
+                      coords={"time": ("time", t, {"units": "s"})})
+    out = reopen(scat_xr.time_frequency_scattering(da, J=6, J_fr=3, Q=(8, 2), format=format,
+                                                   T=T), tmp_path)
+    up = check_png(plot_scattering(out, tmp_path / "up.png", index={"take": 0}))
+    down = imread(plot_scattering(out, tmp_path / "down.png", index={"take": 1}))
+    assert up.shape == down.shape and not np.array_equal(up, down)
+
+
 def template(out, path):
     """The store as a run leaves it before any region is written: metadata and coords, data
     chunks missing (read back as NaN), one chunk per sample."""

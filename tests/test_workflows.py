@@ -28,6 +28,7 @@ SLICES = {  # a small slice of each workflow's data, along its region dim
     "camera_scattering2d": {"patch": [0, 32]},
     "g2_harmonic3d": {"molecule": [0, 40]},
     "digits_classifier": {"sample": [0, 600]},
+    "speech_time_frequency": {"window": [0, 4]},
 }
 
 

@@ -25,7 +25,7 @@ from ..filters.morlet1d import (SIGMA0, compute_border_indices, compute_padding,
 from ..filters.time_frequency import (PRUNE_EPS, frequency_filter_params, frequency_operator,
                                       frequency_padding)
 from . import planning_batch
-from .paths import Path
+from .paths import OutputAxis, Path
 from .scattering1d import filter_fold, filters_per_step, support_span, total_over_time
 from .time_frequency_steps import FrequencyScatteringSteps
 
@@ -71,6 +71,8 @@ class TimeFrequencyScatteringCore:
     """
 
     ndim = 1
+    key_fields = ("n", "n_fr")  # the path fields that identify a path (with its order)
+    halo_inexact = None  # chunk-wise (halo) results equal whole-signal ones
 
     def __init__(self, J, J_fr, shape, Q=(1, 1), T=None, average="local", log2_stride=None,
                  Q_fr=1, F=None, average_fr="local", log2_stride_fr=None, format="time",
@@ -189,10 +191,14 @@ class TimeFrequencyScatteringCore:
         if self.average == "local":
             self.output_grid = ((self.ind_start[s] * 2**s - self.pad_left, 2**s),)
         self.array_shape = self.frequency_rows = self.frequency_stride = None
+        self.output_axes = None
         if self.average is False:
             return
+        time_axis = (OutputAxis("signal", index=0, letter="t") if self.average == "local"
+                     else OutputAxis("single"))
         if self.format == "time":
             self.array_shape = (len(self.paths), length)
+            self.output_axes = (OutputAxis("path"), time_axis)
         elif self.stacked:
             spin = self.first_input.spins[-1]
             rows = self.first_input.rows[-1]
@@ -200,6 +206,24 @@ class TimeFrequencyScatteringCore:
             self.frequency_stride = spin.stride
             self.frequency_rows = (-1,) if spin.stride is None else tuple(
                 r * spin.stride if r * spin.stride < len(self.j1) else -1 for r in range(rows))
+            self.output_axes = (OutputAxis("path"), self._frequency_axis(), time_axis)
+
+    def _frequency_axis(self):
+        """The joint array's frequency axis: per row, the first-order filter n1 it stands for
+        and its centre frequency xi1 (-1 and NaN for padding rows and a global sum)."""
+        xi1 = tuple(self.xi1[n1] if n1 >= 0 else NAN for n1 in self.frequency_rows)
+        where = "-1 / NaN for rows beyond the last filter or a global sum"
+        return OutputAxis("named", name="frequency", letter="f", coords={
+            "n1": (self.frequency_rows, {"long_name": f"first-order filter index ({where})"}),
+            "xi1": (xi1, {"long_name": f"first-order centre frequency, cycles per sample "
+                                       f"({where})"})})
+
+    def halo_filters(self):
+        """The Fourier filters whose spatial supports, added up, are what an output sample
+        depends on along time (frequency scattering acts sample by sample): the low-pass and
+        the widest wavelet of each order."""
+        bank = self.filters()
+        return [bank["phi"][0], bank["psi1"], bank["psi2"][0]]
 
     def _enumerate_paths(self):
         time = self.format == "time"

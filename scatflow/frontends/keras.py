@@ -220,4 +220,10 @@ class HarmonicScattering3D(ScatteringLayer, transform="harmonic_scattering3d"):
     `scatflow.numpy.HarmonicScattering3D`)."""
 
 
-__all__ = ["Scattering1D", "Scattering2D", "HarmonicScattering3D"]
+class TimeFrequencyScattering(ScatteringLayer, transform="time_frequency_scattering"):
+    """Joint time-frequency scattering layer: inputs `(*batch, N)`, outputs `(*batch, C,
+    N_out)` (`format="time"`) or `(*batch, C, rows, N_out)` (`format="joint"`) (Kymatio has no
+    Keras version, its #1053; the arguments of `scatflow.numpy.TimeFrequencyScattering`)."""
+
+
+__all__ = ["Scattering1D", "Scattering2D", "HarmonicScattering3D", "TimeFrequencyScattering"]

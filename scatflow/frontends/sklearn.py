@@ -172,11 +172,17 @@ def _path_name(path, key_fields):
     """`order<o>` and the path's key fields (`core.key_fields`): scalars first, then per-order
     tuples interleaved order by order (`order2_j0_theta3_j1_theta0`, `order2_l1_j0_j2`)."""
     values = [(k, path.fields[k]) for k in key_fields]
-    parts = [f"_{k}{v}" for k, v in values if not isinstance(v, tuple)]
+    parts = [f"_{k}{v}" for k, v in values if not isinstance(v, tuple) and _labels(v)]
     tuples = [(k, v) for k, v in values if isinstance(v, tuple)]
     for order in range(max((len(v) for _, v in tuples), default=0)):
-        parts += [f"_{k}{v[order]}" for k, v in tuples if order < len(v)]
+        parts += [f"_{k}{v[order]}" for k, v in tuples if order < len(v) and _labels(v[order])]
     return f"order{path.order}" + "".join(parts)
+
+
+def _labels(value):
+    """Whether a key field's value names something (not None, nor NaN: a field another axis
+    labels, e.g. n1 in a joint time-frequency array)."""
+    return value is not None and value == value
 
 
 def _transformer_init(cls, transform):
@@ -217,4 +223,10 @@ class HarmonicScattering3D(ScatteringTransformer, transform="harmonic_scattering
     `(K, L + 1, len(integral_powers))` invariants of each volume flattened out."""
 
 
-__all__ = ["Scattering1D", "Scattering2D", "HarmonicScattering3D"]
+class TimeFrequencyScattering(ScatteringTransformer, transform="time_frequency_scattering"):
+    """Joint time-frequency scattering as a scikit-learn transformer (Kymatio main's
+    `kymatio.sklearn.TimeFrequencyScattering`): rows of `N = shape` samples in, the `(C,
+    N_out)` (or joint `(C, rows, N_out)`) coefficients of each row flattened out."""
+
+
+__all__ = ["Scattering1D", "Scattering2D", "HarmonicScattering3D", "TimeFrequencyScattering"]

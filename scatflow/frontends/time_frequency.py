@@ -68,22 +68,16 @@ class TimeFrequencyScatteringBase(ScatteringBase):
     """
 
     max_order = 2
+    core_class = TimeFrequencyScatteringCore
 
     def __init__(self, J, J_fr, Q, shape, T=None, stride=None, Q_fr=1, F=None, stride_fr=None,
                  out_type="array", format="time", backend=None):
-        self.J, self.J_fr, self.Q, self.shape = J, J_fr, Q, shape
-        self.T, self.stride, self.Q_fr, self.F, self.stride_fr = T, stride, Q_fr, F, stride_fr
-        self.format = format
-        core_kwargs = self.check_parameters(J=J, J_fr=J_fr, Q=Q, shape=shape, T=T, stride=stride,
-                                            Q_fr=Q_fr, F=F, stride_fr=stride_fr,
-                                            out_type=out_type, format=format)
-        self._init_output(out_type, backend)
-        self.core = TimeFrequencyScatteringCore(**core_kwargs)
-        self._build_filters()
+        self._setup(J=J, J_fr=J_fr, Q=Q, shape=shape, T=T, stride=stride, Q_fr=Q_fr, F=F,
+                    stride_fr=stride_fr, out_type=out_type, format=format, backend=backend)
 
     @classmethod
     def check_parameters(cls, *, J, J_fr, Q, shape=None, T=None, stride=None, Q_fr=1, F=None,
-                         stride_fr=None, out_type="array", format="time"):
+                         stride_fr=None, out_type="array", format="time", backend=None):
         """Check every parameter, raising ValueError/TypeError that names it. Without `shape`,
         only what does not depend on the signal length (returns None); with it, returns the
         keyword arguments of `TimeFrequencyScatteringCore`."""

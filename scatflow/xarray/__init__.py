@@ -3,6 +3,12 @@
 imports it)."""
 
 from . import accessor
-from .api import harmonic_scattering3d, scattering1d, scattering2d
+from .api import (
+    harmonic_scattering3d,
+    scattering1d,
+    scattering2d,
+    time_frequency_scattering,
+)
 
-__all__ = ["scattering1d", "scattering2d", "harmonic_scattering3d", "accessor"]
+__all__ = ["scattering1d", "scattering2d", "harmonic_scattering3d", "time_frequency_scattering",
+           "accessor"]

@@ -43,6 +43,7 @@ class _ScatAccessor:
     scattering1d = _method("scattering1d")
     scattering2d = _method("scattering2d")
     harmonic_scattering3d = _method("harmonic_scattering3d")
+    time_frequency_scattering = _method("time_frequency_scattering")
 
 
 @xr.register_dataarray_accessor("scat")

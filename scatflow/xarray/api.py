@@ -62,6 +62,11 @@ LONG_NAMES = {
     "sigma": "frequency width at order {i} (cycles per sample)",
     "theta": "orientation index at order {i}",
     "l": "degree l of the solid harmonics",
+    "n_fr": "frequential filter index (0: the low-pass of width 2**J_fr)",
+    "j_fr": "frequential scale index j_fr",
+    "xi_fr": "frequential centre frequency (cycles per first-order filter; < 0: spin down)",
+    "sigma_fr": "frequential width (cycles per first-order filter)",
+    "spin": "spin: +1 up, -1 down, 0 the frequential low-pass",
 }
 
 MAX_ORDER = 2  # tuple-valued path fields get one coord per order up to this
@@ -102,6 +107,7 @@ def transform_function(name):
 scattering1d = transform_function("scattering1d")
 scattering2d = transform_function("scattering2d")
 harmonic_scattering3d = transform_function("harmonic_scattering3d")
+time_frequency_scattering = transform_function("time_frequency_scattering")
 
 
 def _warn(message):
@@ -202,7 +208,9 @@ def _grid_indices(frontend, dims, sizes, name):
 # -- coords and attrs ------------------------------------------------------------------------
 def _coeff_coords(paths):
     """Plain coords on `coeff`, one per path field (tuples split per order: j1, j2, ...);
-    -1 (int fields) or NaN (float fields) where a path has no such entry."""
+    -1 (int fields that never hold -1) or NaN (others) where a path has no such entry (None, or
+    NaN: a field that another axis labels, e.g. n1 in a joint time-frequency array). A column
+    that is NaN in every path is left out (the other axis has it)."""
     import xarray as xr
 
     coords = {"order": xr.Variable(("coeff",), np.array([p.order for p in paths], dtype=np.int64),
@@ -216,19 +224,31 @@ def _coeff_coords(paths):
                     v[i] if isinstance(v, tuple) and len(v) > i else None for v in values]
         else:
             columns[(field, field, None)] = values
+    for key, col in list(columns.items()):
+        if all(_is_nan(v) for v in col):
+            del columns[key]
+        else:
+            columns[key] = [None if _is_nan(v) else v for v in col]
     flat = {}
     for (_, field, _), col in columns.items():
         flat.setdefault(field, []).extend(v for v in col if v is not None)
     for column, field, i in sorted(columns, key=lambda key: (key[2] or 0)):
         col = columns[(column, field, i)]
         integer = all(isinstance(v, numbers.Integral) for v in flat[field])
-        missing, dtype, shown = (-1, np.int64, "-1") if integer else (np.nan, np.float64, "NaN")
+        if integer and -1 not in flat[field]:
+            missing, dtype, shown = -1, np.int64, "-1"
+        else:
+            missing, dtype, shown = np.nan, np.float64, "NaN"
         data = np.array([missing if v is None else v for v in col], dtype=dtype)
         long_name = LONG_NAMES.get(field, field + (" at order {i}" if i else "")).format(i=i)
         if any(v is None for v in col):
             long_name += f" ({shown} where not applicable)"
         coords[column] = xr.Variable(("coeff",), data, attrs={"long_name": long_name})
     return coords
+
+
+def _is_nan(value):
+    return isinstance(value, float) and value != value
 
 
 def _new_coords(obj, dims, indices, name):
