@@ -180,6 +180,16 @@ def test_output_grid_and_float32():
     assert worst_channel_error(out32, S(X), 1) <= TOL32
 
 
+def test_cupy_backend_code_with_numpy_standing_in():
+    import scipy.fft
+
+    from scatflow.backends.cupy import CupyBackend
+
+    reference = TimeFrequencyScattering(**SMALL, format="joint")(X)
+    assert_same(TimeFrequencyScattering(**SMALL, format="joint",
+                                        backend=CupyBackend(np, scipy.fft))(X), reference)
+
+
 # -- where Kymatio main fails or mislabels ---------------------------------------------------------
 def channel_errors(a, b, axis):
     """Per channel max|a - b| / max|b| (channels along `axis`)."""

@@ -72,6 +72,7 @@ def test_arguments_are_stored_as_given_and_derived_values_are_properties():
         (6, 4, "local", 3, 3, "local")
     assert (S.N_padded, S.pad_left, S.N_padded_fr) == (2048, 512, 120)
     assert S.frequency_rows is None and "J_fr=3" in repr(S)
+    assert (len(S.psi1_f), len(S.psi2_f), S.phi_f["j"], len(S.filters_fr[1])) == (38, 7, 6, 9)
     joint = TimeFrequencyScattering(**BASE, format="joint")
     assert joint.frequency_rows == tuple(8 * r if 8 * r < 38 else -1 for r in range(15))
     globally = TimeFrequencyScattering(**BASE, T="global", F="global")

@@ -4,6 +4,7 @@ built."""
 import numbers
 
 from ..core.time_frequency import TimeFrequencyScatteringCore
+from ..filters.morlet1d import SIGMA0, periodize
 from ..filters.time_frequency import frequency_bank
 from .base import OUT_TYPES, ScatteringBase, check_choice, check_int, check_shape
 from .scattering1d import Scattering1DBase, _check_Q, _check_T
@@ -24,7 +25,9 @@ class TimeFrequencyScatteringBase(ScatteringBase):
       path (n1 [, n2], n_fr): key `(n1, n_fr)` at order 1, `(n1, n2, n_fr)` at order 2.
     * ``format='joint'``: `(*batch, C, rows, N_out)`, order 0 left out; a channel is a path
       `(n_fr,)` or `(n2, n_fr)` and its frequency axis keeps Kymatio's padded rows (rows beyond
-      the last first-order filter): `core.frequency_rows` gives each row's n1 (-1 for those).
+      the last first-order filter): `frequency_rows` gives each row's n1 (-1 for those, and
+      for the one row of F='global'). A second-order path (n2) has input only at the n1 with
+      j1 < j2; its rows beyond them hold what its filters spread into the zero padding.
 
     `out_type='list'` / `'dict'` give each channel as its own array (joint format: order 0
     included, rows cut to `1 + n1_max // stride` as Kymatio does). `T`: None (2**J), an int in
@@ -35,9 +38,11 @@ class TimeFrequencyScatteringBase(ScatteringBase):
     Numbers: Kymatio main's, where it computes them. Where it fails or mislabels, scatflow
     computes (and tests) the following:
 
-    * `stride` below T (Kymatio fails once a second-order scale j2 exceeds log2(stride)): U2 is
-      decimated by 2**min(j2, log2 stride) (1D Kymatio main's rule); the output is the
-      stride=T output sampled T / stride times more often.
+    * `stride` below T, or T below 2**J (Kymatio fails once a second-order scale j2 exceeds
+      log2(stride)): U2 is decimated by 2**min(j2, log2 stride) (1D Kymatio main's rule, as
+      Kymatio's first order does with U1). Every (T / stride)-th frame is the stride=T output
+      up to the aliasing of the moduli U1, U2 sampled at another rate (~1e-3 of a channel on
+      a chirp, as for Scattering1D's stride).
     * `stride_fr` below F (Kymatio fails once a frequential scale exceeds log2(stride_fr)): the
       F low-pass runs from the decimation each path reached; likewise along frequency.
     * `F` above 2**J_fr: N_fr is rounded to a multiple of 2**floor(log2 F) rather than of
@@ -50,8 +55,9 @@ class TimeFrequencyScatteringBase(ScatteringBase):
     * Spin-0 rows where F < 2**J_fr or stride_fr < F: their stride is 2**log2_stride_fr, and
       the time format and the joint lists keep and label them so (Kymatio labels them as if
       2**J_fr apart and keeps too few).
-    * T=0 in time format: the first-order channels hold their 2**log2(T) samples (Kymatio's
-      are empty: it unpads them at the full rate).
+    * T=0 in time format: the first-order channels are the rows of the joint format's (S1,
+      averaged over 2**J, then scattered in frequency); Kymatio unpads them at the full rate,
+      which leaves them empty (or wrong for J < 3).
     * `meta()` row i describes output channel i (Kymatio sorts its meta by key, not in the
       array's order, and its joint-array keys count order 0); `output_size()` is the channel
       count; list items carry the correct `order` (Kymatio's time-format items say one less).
@@ -64,7 +70,8 @@ class TimeFrequencyScatteringBase(ScatteringBase):
     Constructor arguments are stored as given (scikit-learn style); derived values are
     properties: `pad_left`, `pad_right`, `N_padded`, `ind_start`, `ind_end`, `log2_T`,
     `log2_stride`, `average` ('local', 'global' or False), `log2_F`, `log2_stride_fr`,
-    `average_fr`, `N_padded_fr`, `frequency_rows`, `filters_fr`.
+    `average_fr`, `N_padded_fr`, `frequency_rows`, and the filters `phi_f`, `psi1_f`, `psi2_f`
+    (as Scattering1D's) and `filters_fr` (Kymatio's, read-only).
     """
 
     max_order = 2
@@ -137,6 +144,7 @@ class TimeFrequencyScatteringBase(ScatteringBase):
                            doc="Length of the zero-padded n1 axis (Kymatio's _N_padded_fr).")
     frequency_rows = property(lambda self: self.core.frequency_rows,
                               doc="Joint array: the n1 of each frequency row, -1 for padding.")
+    phi_f, psi1_f, psi2_f = Scattering1DBase.phi_f, Scattering1DBase.psi1_f, Scattering1DBase.psi2_f
 
     @property
     def log2_stride(self):
@@ -153,12 +161,10 @@ class TimeFrequencyScatteringBase(ScatteringBase):
         """Kymatio's `(phi_F, psis)`: the low-pass of width F (`levels` 0..log2_F, summed
         periodizations) and, per n_fr, the frequential filter (`levels` [Fourier], xi, sigma,
         j): n_fr = 0 the low-pass of width 2**J_fr, then spin +1, then spin -1."""
-        from ..filters.morlet1d import periodize
-
         c = self.core
         psi, phi_F = frequency_bank(c.N_fr, c.J_fr, c.Q_fr, c.F)
         phi = {"levels": [periodize(phi_F, k) for k in range(c.log2_F + 1)], "xi": 0,
-               "sigma": 0.1 / c.F, "j": c.log2_F, "N": c.N_fr}
+               "sigma": SIGMA0 / c.F, "j": c.log2_F, "N": c.N_fr}
         return phi, [{"levels": [row], "xi": xi, "sigma": sigma, "j": j}
                      for row, xi, sigma, j in zip(psi, c.xi_fr, c.sigma_fr, c.j_fr)]
 
