@@ -58,7 +58,10 @@ class KerasFrontend:
 
 
 def _plain(value):
-    """A config value as plain Python (lists for tuples and tracked lists)."""
+    """A config value as plain Python (lists for tuples, tracked lists and arrays; Python
+    scalars for NumPy scalars and 0-d arrays)."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, np.generic):
@@ -98,9 +101,30 @@ class ScatteringLayer(keras.layers.Layer):
         backend = active_backend()
         keras.layers.Layer.__init__(self, **layer_kwargs)
         self._backend_name = backend
-        self._scattering = None
         for name, value in params.items():
             setattr(self, name, value)
+        self._scattering = None  # set last: parameters assigned from now on are checked
+
+    def __setattr__(self, name, value):
+        """A parameter assigned after construction is checked at once, and refused once the
+        layer is built: the models made with it hold its output shape."""
+        if name in self.parameter_names and "_scattering" in self.__dict__:
+            if self.built:
+                raise AttributeError(
+                    f"{self.name}: {name} cannot change once the layer is built (the models made "
+                    f"with it hold its output shape); make a new layer: "
+                    f"{type(self).__name__}(**dict(layer.parameters(), {name}=...))")
+            self.transform.check_parameters(shape=None, out_type="array",
+                                            **dict(self.parameters(), **{name: value}))
+        super().__setattr__(name, value)
+
+    @classmethod
+    def from_config(cls, config):
+        """The layer `get_config()` describes, also after a JSON round trip (JSON has no
+        tuples: a list given for a parameter is the tuple it was, e.g. 1D `Q`)."""
+        config = {name: tuple(value) if name in cls.parameter_names and isinstance(value, list)
+                  else value for name, value in config.items()}
+        return super().from_config(config)
 
     # -- the frontend object -------------------------------------------------------------------
     def parameters(self):
