@@ -205,6 +205,8 @@ def check_kymatio_arguments(keras, layers):
     assert tuple(layer(signal).shape) == (1, 1 + len(layer.scattering.core.xi1), 16)
     expect_error(AttributeError, ["built"], setattr, layer, "max_order", 2)
     assert layer.max_order == 1
+    expect_error(RuntimeError, ["built for inputs of shape"], _call_twice, S2(J=1), (8, 8),
+                 (8, 10))
 
 
 def _call_twice(layer, first, second):

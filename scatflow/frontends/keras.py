@@ -24,6 +24,7 @@ import keras
 import numpy as np
 
 from .. import registry
+from ..errors import ShapeError
 from .base import compute_dtype
 
 SUPPORTED_BACKENDS = ("tensorflow", "torch")
@@ -135,11 +136,11 @@ class ScatteringLayer(keras.layers.Layer):
         input_shape = tuple(input_shape)
         n = self.signal_ndim
         if len(input_shape) < n:
-            raise ValueError(f"{self.name} needs inputs of shape (*batch, {', '.join('n' * n)}) "
+            raise ShapeError(f"{self.name} needs inputs of shape (*batch, {', '.join('n' * n)}) "
                              f"(the last {n} dims are the signal); got input shape {input_shape}")
         shape = input_shape[len(input_shape) - n:]
         if any(d is None for d in shape):
-            raise ValueError(f"{self.name} needs the last {n} input dims known (they set the "
+            raise ShapeError(f"{self.name} needs the last {n} input dims known (they set the "
                              f"filters); got input shape {input_shape}")
         return tuple(int(d) for d in shape)
 
@@ -176,7 +177,7 @@ class ScatteringLayer(keras.layers.Layer):
         n = self.signal_ndim
         signal_shape = tuple(S.core.input_shape)
         if tuple(inputs.shape[len(inputs.shape) - n:]) != signal_shape:
-            raise ValueError(f"{self.name} was built for inputs of shape (..., "
+            raise ShapeError(f"{self.name} was built for inputs of shape (..., "
                              f"{', '.join(map(str, signal_shape))}); got {tuple(inputs.shape)}")
         batch_shape = tuple(keras.ops.shape(inputs)[: len(inputs.shape) - n])
         flat = keras.ops.reshape(inputs, (-1,) + signal_shape)
