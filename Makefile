@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --constraint constraints.txt
 
-.PHONY: demo test clean bench kymatio-suite
+.PHONY: demo test clean bench kymatio-suite kymatio-given
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,11 @@ test: $(VENV)/.test-installed
 # name made at test time (tests/kymatio_suite/). KYMATIO: a git checkout of Kymatio with its tags
 # (git clone https://github.com/kymatio/kymatio); KYMATIO_ARGS: e.g. --version 0.3.0, -x.
 KYMATIO_ARGS ?=
-kymatio-suite: $(VENV)/.test-installed
-	@test -n "$(KYMATIO)" || { echo "usage: make kymatio-suite KYMATIO=path-to-a-kymatio-checkout"; exit 2; }
+kymatio-suite: kymatio-given $(VENV)/.test-installed
 	$(PY) tests/kymatio_suite/run.py --kymatio "$(KYMATIO)" $(KYMATIO_ARGS)
+
+kymatio-given:
+	@test -n "$(KYMATIO)" || { echo "usage: make kymatio-suite KYMATIO=path-to-a-kymatio-checkout"; exit 2; }
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) demo-output
