@@ -142,7 +142,9 @@ class ScatteringBase:
     def parameters(self):
         """The constructor arguments as given (or as assigned since): `type(S)(**S.parameters())`
         makes the same transform."""
-        return dict(self._arguments)
+        if "_arguments" in self.__dict__:
+            return dict(self._arguments)
+        return {name: getattr(self, name) for name in self._parameter_names()}
 
     @classmethod
     def kymatio_attributes(cls, **params):
@@ -155,6 +157,14 @@ class ScatteringBase:
         """The `shape` parameter for inputs whose trailing dims are `signal_shape` (they differ
         where the input comes padded already: 2D `pre_pad=True`)."""
         return tuple(signal_shape)
+
+    def _init_output(self, out_type, backend):
+        """Output format and backend, for a base that stores its parameters itself instead of
+        through `_setup` (its attributes are then plain: assignments re-derive nothing)."""
+        self.out_type = check_choice("out_type", out_type, OUT_TYPES)
+        self.backend = backend
+        self._backend = self._resolve_backend(backend)
+        self._converted_filters = {}
 
     def _resolve_backend(self, backend):
         """The backend object for `backend`. "auto" or None: the frontend's only backend, or
@@ -226,9 +236,8 @@ class ScatteringBase:
         return []
 
     def __repr__(self):
-        arguments = self._arguments
-        names = [n for n in self._parameter_names() if n in arguments]
-        return f"{type(self).__name__}({', '.join(f'{n}={arguments[n]!r}' for n in names)})"
+        arguments = self.parameters()
+        return f"{type(self).__name__}({', '.join(f'{n}={v!r}' for n, v in arguments.items())})"
 
     # -- metadata --------------------------------------------------------------------------
     def meta(self):
