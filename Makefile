@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --constraint constraints.txt
 
-.PHONY: demo test clean bench
+.PHONY: demo test clean bench kymatio-suite kymatio-given
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,16 @@ demo: $(VENV)/.demo-installed
 
 test: $(VENV)/.test-installed
 	$(PY) -m pytest
+
+# Kymatio's own frontend test files (0.3.0's, and main's 1D) against scatflow, through a `kymatio`
+# name made at test time (tests/kymatio_suite/). KYMATIO: a git checkout of Kymatio with its tags
+# (git clone https://github.com/kymatio/kymatio); KYMATIO_ARGS: e.g. --version 0.3.0, -x.
+KYMATIO_ARGS ?=
+kymatio-suite: kymatio-given $(VENV)/.test-installed
+	$(PY) tests/kymatio_suite/run.py --kymatio "$(KYMATIO)" $(KYMATIO_ARGS)
+
+kymatio-given:
+	@test -n "$(KYMATIO)" || { echo "usage: make kymatio-suite KYMATIO=path-to-a-kymatio-checkout"; exit 2; }
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) $(MAIN_VENV) demo-output

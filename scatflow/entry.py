@@ -4,11 +4,15 @@ Calling an entry class returns an instance of the named frontend's class, so
 `scatflow.Scattering1D(J=6, shape=1024)` is a `scatflow.numpy.Scattering1D` and
 `scatflow.Scattering2D(J=2, shape=(32, 32), frontend="torch")` a `scatflow.torch.Scattering2D`.
 The framework is imported only then. Keras layers take no `shape` (they infer it in `build`).
+The parameters are checked at once for every frontend, as Kymatio's entry classes do, the
+scikit-learn transformers included (`validate()`; made directly, they check in `fit` and
+`transform`, as scikit-learn asks).
 """
 
 from importlib import import_module
 
 from . import registry
+from .errors import FrontendError
 
 FRONTENDS = {
     "numpy": "scatflow.frontends.numpy",
@@ -22,7 +26,8 @@ FRONTENDS = {
 def frontend_class(transform, frontend):
     """The class implementing `transform` in `frontend`, imported on demand."""
     if not isinstance(frontend, str) or frontend not in FRONTENDS:
-        raise ValueError(f"frontend must be one of {sorted(FRONTENDS)}; got {frontend!r}")
+        raise FrontendError(f"The frontend {frontend!r} is not valid: frontend must be one of "
+                            f"{sorted(FRONTENDS)}")
     return getattr(import_module(FRONTENDS[frontend]), transform)
 
 
@@ -38,7 +43,10 @@ class Entry:
             cls.transform = registry.get(transform).class_name
 
     def __new__(cls, *args, frontend="numpy", **kwargs):
-        return frontend_class(cls.transform, frontend)(*args, **kwargs)
+        scattering = frontend_class(cls.transform, frontend)(*args, **kwargs)
+        if frontend == "sklearn":  # checked at once, as Kymatio's (scikit-learn's own: in fit)
+            scattering.validate()
+        return scattering
 
 
 class Scattering1D(Entry, transform="scattering1d"):

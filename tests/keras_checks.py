@@ -4,7 +4,8 @@ at first import): `KERAS_BACKEND=torch python tests/keras_checks.py RESULTS.json
 Every check in CHECKS runs for every layer; RESULTS.json maps each check's name to "ok" or
 its traceback. `tests/test_keras.py` launches this script once per backend and turns each entry
 into one test. Checks run in the order of CHECKS (`imports` before `save_load`: Keras's own
-saving code imports TensorFlow when it is installed).
+saving code imports TensorFlow when it is installed, as `from_config` does in
+`kymatio_arguments`).
 """
 
 import inspect
@@ -21,7 +22,7 @@ import numpy as np
 from scatflow import registry
 
 CHECKS = ("matches_numpy", "float64_layer", "output_shapes", "symbolic_shapes", "fit_one_step",
-          "argument_errors", "unsupported_backend", "imports", "save_load")
+          "argument_errors", "unsupported_backend", "imports", "kymatio_arguments", "save_load")
 
 # (layer name, layer kwargs, input signal shape, extra kwargs of the numpy frontend)
 LAYERS = {
@@ -193,6 +194,31 @@ def check_argument_errors(keras, layers):
     expect_error(ValueError, ["pre_pad", "multiples of 2**J"], S2(J=2, pre_pad=True),
                  np.zeros((2, 18, 24), "float32"))
     expect_error(ValueError, ["built for inputs of shape (..., 8, 8)"], _call_twice, S2(J=1), (8, 8), (8, 10))
+
+
+def check_kymatio_arguments(keras, layers):
+    """Kymatio's Keras code: NumPy scalars and 0-d arrays taken (and plain in the config), its
+    error types and phrases; a parameter set after construction is checked, and refused once
+    the layer is built; a config through JSON (lists for tuples) rebuilds the layer."""
+    S1, S2 = layers.Scattering1D, layers.Scattering2D
+    layer = S2(J=np.array(1), L=np.int64(2), pre_pad=np.bool_(False))
+    x = np.random.default_rng(5).standard_normal((2, 8, 8)).astype(np.float32)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(x)),
+                               keras.ops.convert_to_numpy(S2(J=1, L=2)(x)))
+    assert json.loads(json.dumps(layer.get_config()))["J"] == 1
+    expect_error(ValueError, ["Q must be an integer or a tuple"], S1, J=2, Q=[8])
+    expect_error(ValueError, ["Q should always be >= 1"], S1, J=2, Q=0.9)
+    layer = S1(J=3, Q=(4, 2))
+    clone = S1.from_config(json.loads(json.dumps(layer.get_config())))
+    assert clone.Q == (4, 2)
+    expect_error(ValueError, ["max_order"], setattr, layer, "max_order", 3)
+    layer.max_order = 1
+    signal = np.zeros((1, 128), np.float32)
+    assert tuple(layer(signal).shape) == (1, 1 + len(layer.scattering.core.xi1), 16)
+    expect_error(AttributeError, ["built"], setattr, layer, "max_order", 2)
+    assert layer.max_order == 1
+    expect_error(RuntimeError, ["built for inputs of shape"], _call_twice, S2(J=1), (8, 8),
+                 (8, 10))
 
 
 def _call_twice(layer, first, second):

@@ -409,6 +409,23 @@ def test_wrong_input_shape(shape):
         S(np.zeros(shape))
 
 
+def test_parameters_set_after_construction_rederive_it():
+    """As Kymatio's 3D tests do: `S.max_order = 1; S.integral_powers = [1]`."""
+    x = np.random.default_rng(4).standard_normal((2, 8, 8, 8))
+    S = HarmonicScattering3D(J=1, shape=(8, 8, 8), L=1)
+    S.method = "integral"  # its value already: nothing to re-derive
+    S.max_order = 1
+    S.integral_powers = [1]
+    expected = HarmonicScattering3D(J=1, shape=(8, 8, 8), L=1, max_order=1, integral_powers=[1])
+    np.testing.assert_array_equal(S(x), expected(x))
+    assert S(x).shape == (2, 2, 2, 1) and S.parameters() == expected.parameters()
+    with pytest.raises(ValueError, match="method"):
+        S.method = "standard"
+    assert S.method == "integral"
+    with pytest.raises(RuntimeError, match="at least three dimensions"):
+        S(np.zeros((8, 8)))
+
+
 def test_complex_input_is_refused():
     S = HarmonicScattering3D(J=1, shape=(8, 8, 8), L=1)
     with pytest.raises(TypeError, match="complex"):

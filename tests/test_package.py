@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import scatflow
+import scatflow.numpy
 from scatflow.backends import get_backend
 
 
@@ -205,3 +206,91 @@ def test_entry_classes_build_keras_layers_in_a_keras_process():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=True)
     assert out.stdout.strip().splitlines()[-1] == "True"
+
+
+# -- Kymatio's contract: its exception types, NumPy scalars, attributes set after construction --
+SMALL = [("Scattering1D", dict(J=3, shape=256), (256,)),
+         ("Scattering2D", dict(J=2, shape=(16, 16), L=4), (16, 16)),
+         ("HarmonicScattering3D", dict(J=1, shape=(8, 8, 8), L=1), (8, 8, 8))]
+SMALL_IDS = [name for name, _, _ in SMALL]
+
+
+def test_each_exception_is_both_kymatios_type_and_scatflows():
+    from scatflow import errors
+
+    assert issubclass(errors.ShapeError, ValueError) and issubclass(errors.ShapeError, RuntimeError)
+    assert issubclass(errors.ParameterTypeError, TypeError)
+    assert issubclass(errors.ParameterTypeError, ValueError)
+    assert issubclass(errors.OrderNotImplementedError, NotImplementedError)
+    assert issubclass(errors.OrderNotImplementedError, ValueError)
+    assert issubclass(errors.BackendError, ImportError)
+    assert issubclass(errors.BackendError, ValueError)
+    assert issubclass(errors.FrontendError, RuntimeError)
+    assert issubclass(errors.FrontendError, ValueError)
+
+
+def test_unknown_frontend_and_backend_raise_kymatios_types():
+    with pytest.raises(RuntimeError, match="'matlab' is not valid: frontend must be one of"):
+        scatflow.Scattering2D(J=2, shape=(16, 16), frontend="matlab")
+    with pytest.raises(ImportError, match="not supported: backend must be one of"):
+        get_backend("matlab")
+
+
+@pytest.mark.parametrize("frontend", ["numpy", "torch", "tensorflow"])
+def test_a_backend_of_another_frontend_is_an_import_error(frontend):
+    pytest.importorskip(frontend)
+    with pytest.raises(ImportError, match="can not be called from the .* frontend"):
+        scatflow.Scattering2D(J=2, shape=(16, 16), frontend=frontend, backend="doesnotexist")
+    other = get_backend("torch" if frontend == "numpy" else "numpy")
+    with pytest.raises(ImportError, match="is not supported by the .* frontend") as error:
+        scatflow.Scattering2D(J=2, shape=(16, 16), frontend=frontend, backend=other)
+    assert isinstance(error.value, ValueError)
+
+
+@pytest.mark.parametrize("name, kwargs, x_shape", SMALL, ids=SMALL_IDS)
+def test_numpy_scalars_and_0d_arrays_are_taken_for_integers_and_booleans(name, kwargs, x_shape):
+    """As Kymatio's users pass them (`J = np.load(...)["J"]`); non-integral values stay refused."""
+    numpy_kwargs = {key: np.array(value) if isinstance(value, int) else value
+                    for key, value in kwargs.items()}
+    numpy_kwargs["max_order"] = np.int64(2)
+    flag = {"Scattering2D": "pre_pad", "HarmonicScattering3D": "rotation_covariant"}.get(name)
+    if flag:
+        numpy_kwargs[flag] = np.array(kwargs.get(flag, flag == "rotation_covariant"))
+    x = np.random.default_rng(0).standard_normal(x_shape)
+    S = getattr(scatflow.numpy, name)(**numpy_kwargs)
+    np.testing.assert_array_equal(S(x), getattr(scatflow.numpy, name)(**kwargs)(x))
+    for value in (np.array(2.0), np.float64(2.5), np.array(True)):
+        with pytest.raises(TypeError, match="J must be an integer") as error:
+            getattr(scatflow.numpy, name)(**dict(kwargs, J=value))
+        assert isinstance(error.value, ValueError)  # Kymatio raises ValueError there
+
+
+@pytest.mark.parametrize("name, kwargs, x_shape", SMALL, ids=SMALL_IDS)
+def test_input_of_the_wrong_rank_or_size_is_a_runtime_error_too(name, kwargs, x_shape):
+    S = getattr(scatflow.numpy, name)(**kwargs)
+    words = {1: "one axis", 2: "two dimensions", 3: "three dimensions"}[len(x_shape)]
+    with pytest.raises(RuntimeError, match=f"should have at least {words}") as error:
+        S(np.zeros(x_shape[1:]))
+    assert isinstance(error.value, ValueError)
+    size = "of length" if len(x_shape) == 1 else "of spatial size"
+    with pytest.raises(RuntimeError, match=f"NumPy array must be {size}"):
+        S(np.zeros(x_shape[:-1] + (x_shape[-1] + 1,)))
+
+
+@pytest.mark.parametrize("name, kwargs, x_shape", SMALL, ids=SMALL_IDS)
+def test_parameters_set_after_construction_rederive_the_transform(name, kwargs, x_shape):
+    x = np.random.default_rng(1).standard_normal((2,) + x_shape)
+    S = getattr(scatflow.numpy, name)(**kwargs)
+    S.max_order = 1
+    fresh = getattr(scatflow.numpy, name)(**dict(kwargs, max_order=1))
+    np.testing.assert_array_equal(S(x), fresh(x))
+    assert S.output_size() == fresh.output_size() and len(S.meta()["order"]) == S.output_size()
+    assert S.parameters() == fresh.parameters() and repr(S) == repr(fresh)
+    S.out_type = "list"  # the format only: checked at the next call
+    assert len(S(x)) == S.output_size()
+    with pytest.raises(ValueError, match="max_order"):
+        S.max_order = 3  # refused, and the transform stays as it was
+    assert S.max_order == 1 and len(S(x)) == fresh.output_size()
+    S.J = 0
+    assert S.parameters()["J"] == 0 and S.output_size() == getattr(scatflow.numpy, name)(
+        **dict(kwargs, J=0, max_order=1)).output_size()

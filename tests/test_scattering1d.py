@@ -221,11 +221,15 @@ def test_complex_and_wrong_inputs():
 
 # -- the frontend --------------------------------------------------------------------------------
 def test_parameters_are_stored_untouched():
-    S = Scattering1D(6, (1000,), Q=[8, 2], T=None, out_type="list", oversampling=0)
+    Q = (8,)
+    S = Scattering1D(6, (1000,), Q=Q, T=None, out_type="list", oversampling=0)
+    assert S.parameters()["Q"] is Q and S.parameters()["T"] is None
+    assert S.parameters()["average"] is None
+    # Q, T and average read as Kymatio normalises them; the others as given
     assert (S.J, S.shape, S.Q, S.T, S.max_order, S.average, S.oversampling) == (
-        6, (1000,), [8, 2], None, 2, None, 0)
+        6, (1000,), (8, 1), 64, 2, "local", 0)
     assert (S.stride, S.kymatio_compat, S.out_type, S.backend) == (None, None, "list", None)
-    assert S.core.Q == (8, 2) and S.core.T == 64 and S.log2_T == 6 and S.log2_stride == 6
+    assert S.core.Q == (8, 1) and S.core.T == 64 and S.log2_T == 6 and S.log2_stride == 6
 
 
 def test_kymatio_attributes():
@@ -240,6 +244,65 @@ def test_kymatio_attributes():
     assert [lv.shape[0] for lv in S.phi_f["levels"]] == [2048 // 2**k for k in range(len(S.phi_f["levels"]))]
     assert S.phi_f["levels"][0][0] == pytest.approx(1.0, abs=1e-6) and S.phi_f["j"] == 6
     assert Scattering1D(6, 1000, 8, max_order=1).psi2_f == []
+
+
+@pytest.mark.parametrize("Q, expected", [
+    (8, (8, 1)), ((8,), (8, 1)), ((8, 2), (8, 2)), (np.int64(8), (8, 1)), (np.array(8), (8, 1)),
+    ((np.int64(8), np.array(2)), (8, 2)),
+])
+def test_Q_reads_as_kymatio_normalises_it(Q, expected):
+    S = Scattering1D(3, 256, Q=Q)
+    assert S.Q == expected and S.core.Q == expected and S.parameters()["Q"] is Q
+
+
+@pytest.mark.parametrize("T, average, expected_T, expected_average", [
+    (None, None, 16, "local"), (8, None, 8, "local"), (0, None, 16, False),
+    ("global", None, 16, "global"), (None, True, 16, "local"), (0, False, 16, False),
+])
+def test_T_and_average_read_as_kymatio_main_normalises_them(T, average, expected_T,
+                                                             expected_average):
+    S = Scattering1D(4, 256, T=T, average=average, out_type="list")
+    assert (S.T, S.average) == (expected_T, expected_average)
+    assert S.parameters()["T"] == T and S.parameters()["average"] is average
+
+
+@pytest.mark.parametrize("kwargs, errors, phrases", [
+    # Kymatio's types (and scatflow's where they differ) and the phrases its tests look for
+    (dict(Q=[8]), (ValueError, TypeError), ["Q must be an integer or a tuple"]),
+    (dict(Q=0.9), (ValueError,), ["Q must always be >= 1", "Q should always be >= 1"]),
+    (dict(Q=(1, 1, 1)), (NotImplementedError, ValueError),
+     ["Scattering transforms beyond order 2 are not implemented"]),
+    (dict(shape=(5, 6)), (ValueError,), ["exactly one element"]),
+    (dict(shape=1.5), (ValueError, TypeError), ["1-tuple", "integer"]),
+    (dict(oversampling=-1), (ValueError,), ["nonnegative"]),
+    (dict(oversampling=0.5), (ValueError, TypeError), ["integer"]),
+    (dict(stride="noninteger"), (ValueError, TypeError), ["integer"]),
+    (dict(stride=17), (ValueError,), ["power of two"]),
+    (dict(T=0, stride=16, out_type="list"), (ValueError,), ["incompatible"]),
+    (dict(T="global", stride=16), (ValueError,), ["incompatible"]),
+    (dict(stride=16, oversampling=1), (ValueError,), ["incompatible"]),
+    (dict(T=0), (ValueError,), ["Cannot convert", "Please set out_type to"]),
+    (dict(out_type="doesnotexist"), (ValueError,), ["out_type must be one"]),
+])
+def test_errors_are_of_kymatios_types_with_its_phrases(kwargs, errors, phrases):
+    with pytest.raises(errors[0]) as error:
+        Scattering1D(**{"J": 3, "shape": 1024, **kwargs})
+    assert all(isinstance(error.value, e) for e in errors)
+    assert all(p in str(error.value) for p in phrases), str(error.value)
+
+
+def test_max_order_set_after_construction_adds_the_second_order():
+    """Kymatio's users switch orders on one object (its tests do: T=0, out_type='dict')."""
+    x = np.random.default_rng(2).standard_normal((1, 1024))
+    S = Scattering1D(4, 1024, 4, T=0, max_order=1, out_type="dict")
+    assert all(len(key) <= 1 for key in S(x))
+    S.max_order = 2
+    out = S(x)
+    assert set(out) == set(S.meta()["key"]) and any(len(key) == 2 for key in out)
+    assert len(S.psi2_f) > 0 and S.output_size() == len(out)
+    S.out_type = "array"
+    with pytest.raises(ValueError, match="Please set out_type to"):
+        S(x)
 
 
 def test_entry_point_and_base_class():

@@ -182,6 +182,19 @@ def test_kymatio_filter_attributes():
     assert abs(S.phi["levels"][0][0, 0] - 1) < 1e-3 and abs(S.psi[5]["levels"][0][0, 0]) < 1e-6
 
 
+def test_kymatios_types_phrases_and_documented_attributes():
+    with pytest.raises(RuntimeError, match="smallest dimension should be larger than 2") as error:
+        Scattering2D(10, shape=(10, 10))
+    assert isinstance(error.value, ValueError) and "J must satisfy" in str(error.value)
+    S = Scattering2D(np.array(2), shape=(30, 20), L=np.int64(4), pre_pad=np.array(False))
+    assert (S.M_padded, S.N_padded) == S.core.padded_shape == (36, 28)
+    P = Scattering2D(2, shape=(30, 20), L=4, pre_pad=np.bool_(True))
+    with pytest.raises(RuntimeError, match=r"Padded array must be of spatial size \(36, 28\)"):
+        P(np.zeros((30, 20)))
+    with pytest.raises(TypeError, match="pre_pad must be True or False"):
+        Scattering2D(2, shape=(30, 20), pre_pad=np.array(1))
+
+
 def test_repr_shows_the_constructor_arguments():
     text = repr(Scattering2D(J=2, shape=(16, 16), L=4, out_type="list"))
     assert text == ("Scattering2D(J=2, shape=(16, 16), L=4, max_order=2, pre_pad=False, "

@@ -50,13 +50,15 @@ def _never_compute(*args, **kwargs):
 
 # -- parameters -------------------------------------------------------------------------------
 def test_parameters_are_stored_untouched_and_clone_safe():
-    Q, shape, powers = [2, 1], [128], np.array([1.0, 2.0])
+    Q, shape, powers = (2,), [128], np.array([1.0, 2.0])
     est = Scattering1D(3, shape, Q=Q)
     params = est.get_params()
     assert params["Q"] is Q and params["shape"] is shape and params["T"] is None
     assert "out_type" not in params
     est.fit(_rows(dict(shape=128))[0])
-    assert est.Q is Q and est.shape is shape and est.T is None  # not mutated (Kymatio 0.3.0 does)
+    params = est.get_params()  # not mutated (Kymatio 0.3.0 does)
+    assert params["Q"] is Q and params["shape"] is shape and params["T"] is None
+    assert est.shape is shape and (est.Q, est.T) == ((2, 1), 8)  # read as Kymatio normalises
     h = HarmonicScattering3D(J=1, shape=(4, 4, 4), L=1, integral_powers=powers)
     assert h.integral_powers is powers and h.get_params()["integral_powers"] is powers
     np.testing.assert_array_equal(clone(h).integral_powers, powers)
@@ -79,13 +81,17 @@ def test_entry_class_and_public_path():
         J=2, shape=(8, 8), L=2, filter_levels="local")(X.reshape(3, 8, 8)).reshape(3, -1))
 
 
-def test_set_params_after_fit_changes_nothing_until_refit():
+def test_stateless_set_params_takes_effect_at_once():
+    """As Kymatio's, the transformers are stateless: transform computes with the parameters it
+    has now, fitted or not."""
     X, _ = _rows(dict(shape=(8, 8)))
     est = Scattering2D(J=1, shape=(8, 8), L=4).fit(X)
     before = est.transform(X)
     est.set_params(L=2)
-    np.testing.assert_array_equal(est.transform(X), before)
-    assert est.fit(X).transform(X).shape[1] < before.shape[1]
+    after = est.transform(X)
+    np.testing.assert_array_equal(after, Scattering2D(J=1, shape=(8, 8), L=2).transform(X))
+    assert after.shape[1] < before.shape[1] and est.scattering_.core.L == 2
+    assert len(est.get_feature_names_out()) == after.shape[1]
 
 
 @pytest.mark.parametrize("cls, kwargs, error, match", [
@@ -114,8 +120,10 @@ def test_fit_and_transform_check_the_feature_count():
     est.fit(np.zeros((3, 64)))
     with pytest.raises(ValueError, match="X has 63 features, but Scattering2D is expecting 64"):
         est.transform(np.zeros((3, 63)))
+    with pytest.raises(ValueError, match=r"n_features=63, .*expects n_features="):
+        Scattering2D(J=1, shape=(8, 8)).transform(np.zeros((3, 63)))  # no fit needed
     with pytest.raises(NotFittedError):
-        Scattering2D(J=1, shape=(8, 8)).transform(np.zeros((3, 64)))
+        Scattering2D(J=1, shape=(8, 8)).get_feature_names_out()
 
 
 # -- output -----------------------------------------------------------------------------------
@@ -133,6 +141,60 @@ def test_transform_is_the_numpy_frontend_flattened(cls, kwargs):
     np.testing.assert_allclose(out32, out, rtol=1e-3, atol=1e-4 * np.abs(out).max())
     assert est.fit_transform(X.astype(np.int64)).dtype == np.float64
     assert est.n_features_in_ == X.shape[1]
+
+
+# -- Kymatio's transformers: stateless estimators, k signals per row ---------------------------
+@pytest.mark.parametrize("cls, kwargs", SMALL, ids=SMALL_IDS)
+def test_transform_needs_no_fit_and_predict_is_transform(cls, kwargs):
+    X, shape = _rows(kwargs)
+    est = cls(**kwargs)
+    reference = getattr(scatflow.numpy, cls.__name__)(**kwargs)(X.reshape((-1,) + shape))
+    np.testing.assert_array_equal(est.transform(X), reference.reshape(5, -1))
+    np.testing.assert_array_equal(est.predict(X), reference.reshape(5, -1))
+    assert not hasattr(est, "n_features_in_")  # transform recorded nothing
+    assert est.__sklearn_tags__().requires_fit is False
+    np.testing.assert_array_equal(est.scattering(X.reshape((-1,) + shape)), reference)
+
+
+@pytest.mark.parametrize("cls, kwargs", SMALL, ids=SMALL_IDS)
+def test_rows_of_k_signals_give_each_signals_coefficients(cls, kwargs):
+    """Kymatio reshapes a row of k * prod(shape) values into k signals (e.g. colour channels)."""
+    X, shape = _rows(dict(kwargs, shape=(3,) + tuple(np.atleast_1d(kwargs["shape"]))))
+    est = cls(**kwargs).fit(X)
+    reference = getattr(scatflow.numpy, cls.__name__)(**kwargs)(X.reshape((5,) + shape))
+    out = est.transform(X)
+    np.testing.assert_array_equal(out, reference.reshape(5, -1))
+    names = est.get_feature_names_out()
+    assert len(names) == out.shape[1] == est._n_features_out and len(set(names)) == len(names)
+    assert names[0].startswith("channel0_") and names[-1].startswith("channel2_")
+    lazy = est.transform(da.from_array(X, chunks=(2, -1)))
+    np.testing.assert_array_equal(lazy.compute(), out)
+
+
+def test_kymatio_attributes_read_normalised_and_parameters_stay_as_given():
+    est = Scattering1D(np.array(3), 128, Q=(8,))
+    assert (est.Q, est.T, est.average) == ((8, 1), 8, "local")
+    assert est.get_params()["Q"] == (8,) and est.get_params()["T"] is None
+    assert clone(est).get_params()["Q"] == (8,)
+    est.set_params(Q=4)
+    assert est.Q == (4, 1) and est.get_params()["Q"] == 4
+    X, _ = _rows(dict(shape=128))
+    np.testing.assert_array_equal(
+        est.transform(X), scatflow.numpy.Scattering1D(3, 128, Q=4)(X).reshape(5, -1))
+
+
+def test_entry_class_checks_at_once_and_the_class_in_fit():
+    import scatflow
+
+    with pytest.raises(ValueError, match="Q should always be >= 1"):
+        scatflow.Scattering1D(3, 1024, Q=0.9, frontend="sklearn")
+    with pytest.raises(ValueError, match="Q must be an integer or a tuple"):
+        scatflow.Scattering1D(3, 1024, Q=[8], frontend="sklearn")
+    with pytest.raises(RuntimeError, match="smallest dimension"):
+        scatflow.Scattering2D(4, (8, 8), frontend="sklearn")
+    est = Scattering1D(3, 1024, Q=0.9)  # scikit-learn's convention: nothing checked in __init__
+    with pytest.raises(ValueError, match="Q should always be >= 1"):
+        est.fit(np.zeros((2, 1024)))
 
 
 def test_preserves_dtype_tag():
@@ -337,6 +399,7 @@ OTHER_FEATURE_COUNTS = {
     "check_estimators_dtypes": 5,
     "check_dtype_object": 10,
     "check_fit2d_1sample": 10,
+    "check_transformers_unfitted_stateless": 5,  # run for requires_fit=False transformers
 }
 THREE_FEATURE_CHECKS = [
     "check_fit_score_takes_y", "check_dont_overwrite_parameters", "check_pipeline_consistency",

@@ -138,14 +138,37 @@ def test_input_errors():
         unknown.get_concrete_function()
 
 
+def test_kymatios_error_types_survive_tf_function():
+    """A wrong input is a RuntimeError (Kymatio) and a ValueError (scatflow), also raised from
+    a tf.function trace (AutoGraph keeps exception types it can rebuild)."""
+    S = stf.Scattering2D(J=2, shape=(24, 32), L=4)
+    with pytest.raises(RuntimeError, match="Tensor must be of spatial size") as error:
+        tf.function(S)(tf.zeros((2, 24, 30)))
+    assert isinstance(error.value, ValueError)
+    with pytest.raises(RuntimeError, match="at least two dimensions"):
+        S(np.zeros(32))
+    with pytest.raises(TypeError, match="input should be"):
+        S(None)
+
+
+def test_parameters_set_after_construction_rederive_the_module():
+    x = np.random.default_rng(3).standard_normal((2, 256))
+    S = stf.Scattering1D(J=4, shape=256, Q=(4, 2))
+    S.max_order = 1
+    S.Q = 2
+    expected = snp.Scattering1D(J=4, shape=256, Q=2, max_order=1)(x)
+    np.testing.assert_allclose(S(x).numpy(), expected, rtol=1e-12, atol=1e-12)
+    assert S.Q == (2, 1) and S.parameters()["Q"] == 2 and S.variables == ()
+
+
 def test_module_holds_no_variables_and_keeps_attributes_as_given():
-    S = stf.Scattering1D(J=3, shape=[256], Q=[4, 2])
+    S = stf.Scattering1D(J=3, shape=[256], Q=(4, 2))
     S(tf.zeros((1, 256)))
     S(tf.zeros((1, 256), dtype=tf.float64))
     assert S.variables == () and S.trainable_variables == () and S.submodules == ()
-    assert type(S.Q) is list and type(S.shape) is list  # not tf.Module tracking wrappers
+    assert type(S.Q) is tuple and type(S.shape) is list  # not tf.Module tracking wrappers
     assert type(S._converted_filters) is dict
-    assert repr(S).startswith("Scattering1D(J=3, shape=[256], Q=[4, 2]")
+    assert repr(S).startswith("Scattering1D(J=3, shape=[256], Q=(4, 2)")
     assert S.name == "Scattering1D"
     assert stf.Scattering2D(J=1, shape=(8, 8), name="scat").name == "scat"
     assert isinstance(S, tf.Module)

@@ -294,6 +294,56 @@ def test_input_on_another_device_than_the_filters():
         S(torch.zeros(2, 16, 16))
 
 
+def test_kymatios_input_errors():
+    """The checks of Kymatio's torch 2D test_scattering2d_errors, with its types and phrases
+    (its non-contiguous case is computed here: next test)."""
+    S = sto.Scattering2D(J=3, shape=(32, 32))
+    with pytest.raises(TypeError, match="input should be"):
+        S(None)
+    with pytest.raises(RuntimeError, match="at least two"):
+        S(torch.zeros(32))
+    with pytest.raises(RuntimeError, match="Tensor must be of spatial size"):
+        S(torch.randn(31, 31))
+    with pytest.raises(RuntimeError, match="Padded tensor must be of spatial size"):
+        sto.Scattering2D(J=3, shape=(32, 32), pre_pad=True)(torch.randn(31, 31))
+    x = torch.randn(8, 8)
+    assert sto.Scattering2D(J=2, shape=(8, 8))(x).device == x.device
+
+
+def test_non_contiguous_input_gives_the_contiguous_result():
+    S = sto.Scattering2D(J=2, shape=(16, 16), L=4)
+    x = torch.randn(2, 32, 32)[:, ::2, ::2]
+    assert not x.is_contiguous()
+    torch.testing.assert_close(S(x), S(x.contiguous()), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name", ["torch_skcuda", "torch17_skcuda"])
+def test_kymatios_gpu_backend_names_run_the_torch_backend_on_cuda_only(name):
+    from scatflow.backends import get_backend
+
+    S = sto.Scattering1D(J=3, shape=128, backend=name)
+    assert S.backend == name and S._backend is get_backend("torch")
+    with pytest.raises(TypeError, match="CUDA tensors only .*CPU tensors"):
+        S(torch.zeros(2, 128))
+    import scatflow
+
+    assert scatflow.Scattering2D(J=1, shape=(8, 8), frontend="torch", backend=name).backend == name
+
+
+def test_parameters_set_after_construction_keep_the_buffers_dtype_and_device():
+    S = sto.Scattering1D(J=3, shape=128).double()
+    S.max_order = 1
+    fresh = sto.Scattering1D(J=3, shape=128, max_order=1)
+    assert [n for n, _ in S.named_buffers()] == [n for n, _ in fresh.named_buffers()]
+    assert all(b.dtype == torch.float64 for b in S.buffers()) and S.state_dict() == {}
+    x = torch.tensor(signal((128,)))
+    torch.testing.assert_close(S(x), torch.tensor(snp.Scattering1D(J=3, shape=128, max_order=1)(
+        signal((128,)))), rtol=1e-12, atol=1e-12)
+    M = sto.Scattering2D(J=2, shape=(16, 16), L=4).to("meta")  # the stand-in for a GPU
+    M.L = 2
+    assert all(b.is_meta for b in M.buffers()) and M.output_size() == 1 + 2 * 2 + 4
+
+
 # -- GPU (skipped without CUDA) ----------------------------------------------------------------
 @pytest.mark.gpu
 @needs_cuda
@@ -321,6 +371,15 @@ def test_wrong_device_is_a_clear_error():
         S(torch.zeros(2, 16, 16, device="cuda"))
     with pytest.raises(ValueError, match=r"x is on cpu.*filters are on cuda"):
         S.cuda()(torch.zeros(2, 16, 16))
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_kymatios_gpu_backend_name_on_cuda_is_the_torch_backend():
+    x = torch.randn(2, 32, 32)
+    expected = sto.Scattering2D(J=2, shape=(32, 32), L=4).cuda()(x.cuda())
+    S = sto.Scattering2D(J=2, shape=(32, 32), L=4, backend="torch_skcuda").cuda()
+    torch.testing.assert_close(S(x.cuda()), expected, rtol=0, atol=0)
 
 
 @pytest.mark.gpu

@@ -7,6 +7,8 @@ primitives that follow from the others; `numpy.NumpyBackend` is the reference im
 
 from importlib import import_module
 
+from ..errors import BackendError
+
 BACKEND_MODULES = {
     "numpy": "scatflow.backends.numpy",
     "cupy": "scatflow.backends.cupy",
@@ -18,7 +20,8 @@ BACKEND_MODULES = {
 def get_backend(name):
     """Return the backend instance registered as `name` (imports its array library lazily)."""
     if name not in BACKEND_MODULES:
-        raise ValueError(f"backend must be one of {sorted(BACKEND_MODULES)}; got {name!r}")
+        raise BackendError(f"The backend {name!r} is not supported: backend must be one of "
+                           f"{sorted(BACKEND_MODULES)}")
     try:
         return import_module(BACKEND_MODULES[name]).backend
     except ImportError as error:

@@ -8,26 +8,57 @@ import numbers
 import numpy as np
 
 from ..core.paths import count_by_order, meta_from_paths
+from ..errors import BackendError, ParameterTypeError, ShapeError
 
 OUT_TYPES = ("array", "list", "dict")
+CANNOT_STACK = ("Cannot convert to out_type='array' with T=0 (no averaging: coefficients of "
+                "different lengths, which one array cannot stack). Please set out_type to "
+                "'dict' or 'list', or T to None, an int >= 1 or 'global'")
+_NUMBER_WORDS = {2: "two", 3: "three"}
 
 
 # -- parameter checks (used by the per-transform bases before anything is built) --------------
-def check_int(name, value, minimum=None, maximum=None):
-    """Return `value` as an int, or raise naming `name` and the allowed range."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer; got {value!r} ({type(value).__name__})")
-    value = int(value)
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        bounds = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
-        raise ValueError(f"{name} must be an integer {bounds}; got {value}")
+# Kymatio's code passes NumPy scalars and 0-d arrays (`J = np.load(...)["J"]`), and raises
+# ValueError where scatflow raises TypeError: a wrong type is a ParameterTypeError, both.
+def scalar(value):
+    """A 0-d NumPy array as its NumPy scalar; anything else as it is."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return value[()]
     return value
 
 
+def check_int(name, value, minimum=None, maximum=None):
+    """Return `value` (an int, NumPy integer or 0-d integer array) as an int, or raise naming
+    `name` and the allowed range."""
+    value = scalar(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ParameterTypeError(f"{name} must be an integer; got {value!r} "
+                                 f"({type(value).__name__})")
+    value = int(value)
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        if maximum is not None:
+            bounds = f"an integer in [{minimum}, {maximum}]"
+        else:
+            bounds = "a nonnegative integer" if minimum == 0 else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {bounds}; got {value}")
+    return value
+
+
+def check_bool(name, value):
+    """Return `value` (a bool, NumPy bool or 0-d bool array) as a bool, or raise naming `name`."""
+    value = scalar(value)
+    if not isinstance(value, (bool, np.bool_)):
+        raise ParameterTypeError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
 def check_real(name, value, positive=False):
-    """Return `value` as a finite float, or raise naming `name`."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number; got {value!r} ({type(value).__name__})")
+    """Return `value` (a real number, NumPy real or 0-d real array) as a finite float, or raise
+    naming `name`."""
+    value = scalar(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ParameterTypeError(f"{name} must be a real number; got {value!r} "
+                                 f"({type(value).__name__})")
     value = float(value)
     if not np.isfinite(value) or (positive and value <= 0):
         kind = "a finite number > 0" if positive else "a finite number"
@@ -43,11 +74,14 @@ def check_choice(name, value, choices):
 
 def check_shape(value, ndim, name="shape"):
     """Return the signal shape as a tuple of `ndim` positive ints (an int is accepted in 1D)."""
-    if ndim == 1 and isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = (value,)
+    if ndim == 1 and isinstance(scalar(value), numbers.Integral) and not isinstance(
+            scalar(value), (bool, np.bool_)):
+        value = (scalar(value),)
     if not isinstance(value, (tuple, list)) or len(value) != ndim:
-        expected = "an int or a 1-tuple" if ndim == 1 else f"a tuple of {ndim} ints"
-        raise ValueError(f"{name} must be {expected}; got {value!r}")
+        expected = ("an integer or a 1-tuple (a tuple with exactly one element)" if ndim == 1
+                    else f"a tuple of {ndim} integers")
+        error = ValueError if isinstance(value, (tuple, list)) else ParameterTypeError
+        raise error(f"{name} must be {expected}; got {value!r}")
     return tuple(check_int(f"{name}[{i}]", n, minimum=1) for i, n in enumerate(value))
 
 
@@ -59,21 +93,64 @@ class ScatteringBase:
     where `shape` is given, as a Keras layer or scikit-learn transformer calls it before it
     knows the shape; returns the core's keyword arguments, or None without a shape) and its
     `core_class`; its `__init__` calls `_setup`. A framework frontend names its backends and
-    may override the hooks (`_build_filters`, `_filters_for`, `_backend_for`)."""
+    may override the hooks (`_build_filters`, `_filters_for`, `_backend_for`).
+
+    Kymatio's contract: each constructor argument is an attribute (as given, or normalised as
+    Kymatio normalises it: `kymatio_attributes`); assigning one re-derives the transform
+    (`__setattr__`); errors are of Kymatio's types too (`scatflow.errors`)."""
 
     default_backend = "numpy"
     frontend_name = "numpy"
     core_class = None
+    normalised_attributes = ()  # the names kymatio_attributes gives
+    array_name = "Array"  # the input, in messages ("NumPy array", "Tensor"), and ...
+    array_noun = "array"  # ... after "Padded" (2D pre_pad=True)
 
     def _setup(self, **params):
-        """Store the constructor arguments as given (scikit-learn style), check them all, then
-        pick the backend and build the core and its filters."""
-        for name, value in params.items():
-            setattr(self, name, value)
+        """Check the constructor arguments, pick the backend, build the core and its filters;
+        then store the arguments (`parameters()`) and set an attribute for each: the value as
+        given, or Kymatio's normalised value where it has one (`kymatio_attributes`: 1D `Q`
+        is `(Q1, Q2)`). Where a check fails nothing is stored. Also run when a parameter is
+        assigned after construction (`__setattr__`)."""
         core_kwargs = self.check_parameters(**params)
-        self._init_output(params["out_type"], params["backend"])
-        self.core = self.core_class(**core_kwargs)
+        backend = self._resolve_backend(params["backend"])
+        core = self.core_class(**core_kwargs)
+        attributes = dict(params, **self.kymatio_attributes(**params))
+        for name, value in attributes.items():
+            super().__setattr__(name, value)
+        super().__setattr__("_arguments", dict(params))
+        self.core = core
+        self._backend = backend
+        self._converted_filters = {}
         self._build_filters()
+
+    def __setattr__(self, name, value):
+        """A constructor parameter assigned after construction (`S.max_order = 1`, as
+        Kymatio's users do) is honoured: the transform is re-derived as if made with the new
+        value, which is checked first (a bad value raises and leaves the object as it was).
+        `out_type` changes only the output format: it is checked at the next call, as in
+        Kymatio."""
+        arguments = self.__dict__.get("_arguments")
+        if arguments is None or name not in arguments:
+            super().__setattr__(name, value)
+        elif name == "out_type":
+            arguments["out_type"] = value
+            super().__setattr__(name, value)
+        elif not _same(value, arguments[name]):
+            self._setup(**dict(arguments, **{name: value}))
+
+    def parameters(self):
+        """The constructor arguments as given (or as assigned since): `type(S)(**S.parameters())`
+        makes the same transform."""
+        if "_arguments" in self.__dict__:
+            return dict(self._arguments)
+        return {name: getattr(self, name) for name in self._parameter_names()}
+
+    @classmethod
+    def kymatio_attributes(cls, **params):
+        """The attributes whose value Kymatio normalises (`normalised_attributes`), for these
+        parameters, e.g. {"Q": (8, 1), ...} for 1D `Q=8`; all other parameters read as given."""
+        return {}
 
     @classmethod
     def shape_for_input(cls, signal_shape, **params):
@@ -82,6 +159,8 @@ class ScatteringBase:
         return tuple(signal_shape)
 
     def _init_output(self, out_type, backend):
+        """Output format and backend, for a base that stores its parameters itself instead of
+        through `_setup` (its attributes are then plain: assignments re-derive nothing)."""
         self.out_type = check_choice("out_type", out_type, OUT_TYPES)
         self.backend = backend
         self._backend = self._resolve_backend(backend)
@@ -89,22 +168,36 @@ class ScatteringBase:
 
     def _resolve_backend(self, backend):
         """The backend object for `backend`. "auto" or None: the frontend's only backend, or
-        None where there are several and each input picks one (`backend_name_for`)."""
+        None where there are several and each input picks one (`backend_name_for`). Names
+        Kymatio accepts for this frontend (`backend_aliases`) stand for scatflow's backends."""
         from ..backends import get_backend
 
         allowed = self.allowed_backends()
+        listed = f"{allowed + ['auto', None]}"
+        aliases = self.backend_aliases()
+        if aliases:
+            listed += f" (or Kymatio's {', '.join(map(repr, aliases))})"
         if backend is None or backend == "auto":
             return get_backend(allowed[0]) if len(allowed) == 1 else None
         if isinstance(backend, str):
+            if backend in aliases:
+                return get_backend(aliases[backend])
             if backend not in allowed:
-                raise ValueError(f"backend must be one of {allowed + ['auto', None]} for the "
-                                 f"{self.frontend_name} frontend; got {backend!r}")
+                raise BackendError(f"The backend {backend!r} can not be called from the "
+                                   f"{self.frontend_name} frontend: backend must be one of "
+                                   f"{listed}; got {backend!r}")
             return get_backend(backend)
-        if getattr(backend, "name", None) in allowed:
+        name = getattr(backend, "name", None)
+        if name in allowed:
             return backend
-        raise ValueError(f"backend must be one of {allowed + ['auto', None]} or a backend "
-                         f"object of one of them for the {self.frontend_name} frontend; got "
-                         f"{backend!r}")
+        raise BackendError(f"The backend {name!r} is not supported by the {self.frontend_name} "
+                           f"frontend: backend must be one of {listed} or a backend object of "
+                           f"one of them; got {backend!r}")
+
+    @classmethod
+    def backend_aliases(cls):
+        """Kymatio's backend names this frontend accepts, each mapped to scatflow's backend."""
+        return {}
 
     @classmethod
     def allowed_backends(cls):
@@ -143,8 +236,8 @@ class ScatteringBase:
         return []
 
     def __repr__(self):
-        names = self._parameter_names()
-        return f"{type(self).__name__}({', '.join(f'{n}={getattr(self, n)!r}' for n in names)})"
+        arguments = self.parameters()
+        return f"{type(self).__name__}({', '.join(f'{n}={v!r}' for n, v in arguments.items())})"
 
     # -- metadata --------------------------------------------------------------------------
     def meta(self):
@@ -188,19 +281,31 @@ class ScatteringBase:
         `out_type` is public and may have been changed since construction: checked again here."""
         check_choice("out_type", self.out_type, OUT_TYPES)
         if self.out_type == "array" and self.core.array_shape is None:
-            raise ValueError("out_type='array' needs coefficients of one length; with T=0 "
-                             "use out_type='list' or 'dict'")
+            raise ValueError(CANNOT_STACK)
         if not backend.is_array(x) and isinstance(x, (list, tuple)):
             x = backend.asarray(np.asarray(x))
         if not backend.is_array(x):
             kind = f"{type(x).__module__}.{type(x).__qualname__}"
             raise TypeError(f"x must be a {backend.name} array for backend {backend.name!r}; "
-                            f"got {kind}")
-        expected = tuple(self.core.input_shape)
-        if x.ndim < len(expected) or tuple(x.shape[x.ndim - len(expected):]) != expected:
-            raise ValueError(f"x must have shape (..., {', '.join(map(str, expected))}); "
-                             f"got {tuple(x.shape)}")
+                            f"got {kind} (the input should be a {backend.name} array)")
+        self._check_shape(x.shape)
         return backend.asarray(x, dtype=compute_dtype(backend.input_dtype(x)))
+
+    def _check_shape(self, shape):
+        """A ShapeError unless `shape` is `(*batch, *core.input_shape)`; the messages say what
+        Kymatio's say (at least one axis / two dimensions, ... must be of spatial size)."""
+        expected = tuple(self.core.input_shape)
+        n = len(expected)
+        wanted = f"x must have shape (..., {', '.join(map(str, expected))})"
+        if len(shape) < n:
+            dims = "one axis" if n == 1 else f"{_NUMBER_WORDS.get(n, n)} dimensions"
+            raise ShapeError(f"{wanted}: the input should have at least {dims}; got shape "
+                             f"{tuple(shape)}")
+        if tuple(shape[len(shape) - n:]) != expected:
+            padded = tuple(self.core.input_shape) != tuple(self.core.shape)
+            what = f"Padded {self.array_noun}" if padded else self.array_name
+            size = f"of length {expected[0]}" if n == 1 else f"of spatial size {expected}"
+            raise ShapeError(f"{wanted}: {what} must be {size}; got {tuple(shape)}")
 
     def _filters_for(self, backend, x):
         """The filter bank as `backend` arrays on x's device in x's precision (float32 /
@@ -241,6 +346,20 @@ class ScatteringBase:
             return [dict(coef=c, order=p.order, **p.fields) for p, c in zip(paths, shaped)]
         stacked = backend.stack(coefficients, axis=1)
         return backend.reshape(stacked, batch_shape + tuple(self.core.array_shape))
+
+
+def _same(a, b):
+    """Whether two parameter values are the same (so that assigning it again rebuilds nothing)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.shape == b.shape and a.dtype == b.dtype and bool(np.all(a == b))
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
 
 
 def compute_dtype(dtype):

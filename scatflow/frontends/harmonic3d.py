@@ -3,11 +3,11 @@
 import math
 import numbers
 
-import numpy as np
-
 from ..core.harmonic3d import HarmonicScattering3DCore
+from ..errors import ParameterTypeError
 from ..filters.harmonic3d import solid_harmonic_filter_bank
-from .base import OUT_TYPES, ScatteringBase, check_choice, check_int, check_real, check_shape
+from .base import (OUT_TYPES, ScatteringBase, check_bool, check_choice, check_int, check_real,
+                   check_shape)
 
 
 class HarmonicScattering3DBase(ScatteringBase):
@@ -46,9 +46,7 @@ class HarmonicScattering3DBase(ScatteringBase):
             raise ValueError(f"J and sigma_0 must keep the widest wavelet width sigma_0 * 2**J "
                              f"(squared) finite; got J={J}, sigma_0={sigma_0}")
         max_order = check_int("max_order", max_order, minimum=1, maximum=2)
-        if not isinstance(rotation_covariant, (bool, np.bool_)):
-            raise TypeError(f"rotation_covariant must be True or False; got "
-                            f"{rotation_covariant!r}")
+        rotation_covariant = check_bool("rotation_covariant", rotation_covariant)
         check_choice("method", method, ("integral",))
         if points is not None:
             raise ValueError(f"points must be None (only method='integral' exists); got "
@@ -58,7 +56,7 @@ class HarmonicScattering3DBase(ScatteringBase):
         if shape is None:
             return None
         return dict(J=J, shape=check_shape(shape, 3), L=L, sigma_0=sigma_0, max_order=max_order,
-                    rotation_covariant=bool(rotation_covariant), integral_powers=integral_powers)
+                    rotation_covariant=rotation_covariant, integral_powers=integral_powers)
 
     @property
     def filters(self):
@@ -71,17 +69,20 @@ class HarmonicScattering3DBase(ScatteringBase):
 def check_integral_powers(value):
     """Return `integral_powers` as a tuple of floats: a non-empty sequence of finite reals > 0."""
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-        raise TypeError(f"integral_powers must be a sequence of positive numbers; got {value!r}")
+        raise ParameterTypeError(f"integral_powers must be a sequence of positive numbers; got "
+                                 f"{value!r}")
     items = value.tolist() if hasattr(value, "tolist") else list(value)
     if not isinstance(items, list):  # a 0-d array
-        raise TypeError(f"integral_powers must be a sequence of positive numbers; got {value!r}")
+        raise ParameterTypeError(f"integral_powers must be a sequence of positive numbers; got "
+                                 f"{value!r}")
     if not items or any(isinstance(p, (list, tuple)) for p in items):
         raise ValueError(f"integral_powers must be a non-empty flat sequence of positive numbers; "
                          f"got {value!r}")
     powers = []
     for p in items:
         if isinstance(p, bool) or not isinstance(p, numbers.Real):
-            raise TypeError(f"integral_powers must hold real numbers; got {p!r} in {value!r}")
+            raise ParameterTypeError(f"integral_powers must hold real numbers; got {p!r} in "
+                                     f"{value!r}")
         if not math.isfinite(p) or p <= 0:
             raise ValueError(f"integral_powers must hold finite numbers > 0; got {p!r} in "
                              f"{value!r}")

@@ -24,6 +24,7 @@ import keras
 import numpy as np
 
 from .. import registry
+from ..errors import ShapeError
 from .base import compute_dtype
 
 SUPPORTED_BACKENDS = ("tensorflow", "torch")
@@ -58,7 +59,10 @@ class KerasFrontend:
 
 
 def _plain(value):
-    """A config value as plain Python (lists for tuples and tracked lists)."""
+    """A config value as plain Python (lists for tuples, tracked lists and arrays; Python
+    scalars for NumPy scalars and 0-d arrays)."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, np.generic):
@@ -98,9 +102,30 @@ class ScatteringLayer(keras.layers.Layer):
         backend = active_backend()
         keras.layers.Layer.__init__(self, **layer_kwargs)
         self._backend_name = backend
-        self._scattering = None
         for name, value in params.items():
             setattr(self, name, value)
+        self._scattering = None  # set last: parameters assigned from now on are checked
+
+    def __setattr__(self, name, value):
+        """A parameter assigned after construction is checked at once, and refused once the
+        layer is built: the models made with it hold its output shape."""
+        if name in self.parameter_names and "_scattering" in self.__dict__:
+            if self.built:
+                raise AttributeError(
+                    f"{self.name}: {name} cannot change once the layer is built (the models made "
+                    f"with it hold its output shape); make a new layer: "
+                    f"{type(self).__name__}(**dict(layer.parameters(), {name}=...))")
+            self.transform.check_parameters(shape=None, out_type="array",
+                                            **dict(self.parameters(), **{name: value}))
+        super().__setattr__(name, value)
+
+    @classmethod
+    def from_config(cls, config):
+        """The layer `get_config()` describes, also after a JSON round trip (JSON has no
+        tuples: a list given for a parameter is the tuple it was, e.g. 1D `Q`)."""
+        config = {name: tuple(value) if name in cls.parameter_names and isinstance(value, list)
+                  else value for name, value in config.items()}
+        return super().from_config(config)
 
     # -- the frontend object -------------------------------------------------------------------
     def parameters(self):
@@ -111,11 +136,11 @@ class ScatteringLayer(keras.layers.Layer):
         input_shape = tuple(input_shape)
         n = self.signal_ndim
         if len(input_shape) < n:
-            raise ValueError(f"{self.name} needs inputs of shape (*batch, {', '.join('n' * n)}) "
+            raise ShapeError(f"{self.name} needs inputs of shape (*batch, {', '.join('n' * n)}) "
                              f"(the last {n} dims are the signal); got input shape {input_shape}")
         shape = input_shape[len(input_shape) - n:]
         if any(d is None for d in shape):
-            raise ValueError(f"{self.name} needs the last {n} input dims known (they set the "
+            raise ShapeError(f"{self.name} needs the last {n} input dims known (they set the "
                              f"filters); got input shape {input_shape}")
         return tuple(int(d) for d in shape)
 
@@ -152,7 +177,7 @@ class ScatteringLayer(keras.layers.Layer):
         n = self.signal_ndim
         signal_shape = tuple(S.core.input_shape)
         if tuple(inputs.shape[len(inputs.shape) - n:]) != signal_shape:
-            raise ValueError(f"{self.name} was built for inputs of shape (..., "
+            raise ShapeError(f"{self.name} was built for inputs of shape (..., "
                              f"{', '.join(map(str, signal_shape))}); got {tuple(inputs.shape)}")
         batch_shape = tuple(keras.ops.shape(inputs)[: len(inputs.shape) - n])
         flat = keras.ops.reshape(inputs, (-1,) + signal_shape)

@@ -17,6 +17,7 @@ from .time_frequency import TimeFrequencyScatteringBase
 class NumpyFrontend:
     frontend_name = "numpy"
     default_backend = "numpy"
+    array_name = "NumPy array"
 
     @classmethod
     def allowed_backends(cls):
@@ -46,9 +47,10 @@ class TimeFrequencyScattering(NumpyFrontend, TimeFrequencyScatteringBase):
 
 
 def freeze(value):
-    """A hashable stand-in for a parameter value (lists and arrays become tuples)."""
+    """A hashable stand-in for a parameter value (lists and arrays become tuples, 0-d arrays
+    their NumPy scalar)."""
     if isinstance(value, np.ndarray):
-        return tuple(freeze(v) for v in value.tolist())
+        return value[()] if value.ndim == 0 else tuple(freeze(v) for v in value.tolist())
     if isinstance(value, (list, tuple)):
         return tuple(freeze(v) for v in value)
     return value

@@ -2,23 +2,43 @@
 
 import numbers
 
+import numpy as np
+
 from ..core.scattering1d import Scattering1DCore
-from .base import OUT_TYPES, ScatteringBase, check_choice, check_int, check_shape
+from ..errors import OrderNotImplementedError, ParameterTypeError
+from .base import (CANNOT_STACK, OUT_TYPES, ScatteringBase, check_bool, check_choice, check_int,
+                   check_shape, scalar)
 
 COMPAT = (None, "0.3")
 
 
 def _check_Q(Q):
-    """(Q1, Q2) from an int or a tuple/list of 1 or 2 ints >= 1 (Q2 defaults to 1)."""
-    if isinstance(Q, (tuple, list)):
-        if len(Q) not in (1, 2):
-            raise ValueError(f"Q must be an int >= 1 or a tuple (Q1,) or (Q1, Q2) of ints >= 1 "
-                             f"(orders beyond 2 are not implemented); got {Q!r}")
-        values = tuple(check_int(f"Q[{i}]", q, minimum=1) for i, q in enumerate(Q))
+    """(Q1, Q2) from an int or a tuple of 1 or 2 ints >= 1 (Q2 defaults to 1), as Kymatio takes
+    it: NumPy integers and 0-d arrays too, a list not."""
+    if isinstance(Q, tuple):
+        if len(Q) > 2:
+            raise OrderNotImplementedError(
+                f"Q must be an integer, 1-tuple or 2-tuple. Scattering transforms beyond order 2 "
+                f"are not implemented; got {Q!r}")
+        if not Q:
+            raise ValueError("Q must be an integer or a tuple (Q1,) or (Q1, Q2) of integers "
+                             ">= 1; got ()")
+        values = tuple(_check_Q_value(f"Q[{i}]", q) for i, q in enumerate(Q))
         return values + (1,) * (2 - len(values))
-    if isinstance(Q, bool) or not isinstance(Q, numbers.Integral):
-        raise TypeError(f"Q must be an int >= 1 or a tuple of 1 or 2 ints >= 1; got {Q!r}")
-    return check_int("Q", Q, minimum=1), 1
+    if isinstance(scalar(Q), numbers.Real):
+        return _check_Q_value("Q", Q), 1
+    hint = " (a list is not taken: pass tuple(Q))" if isinstance(Q, list) else ""
+    raise ParameterTypeError(f"Q must be an integer or a tuple (Q1,) or (Q1, Q2) of integers "
+                             f">= 1{hint}; got {Q!r}")
+
+
+def _check_Q_value(name, q):
+    """One order's wavelets per octave: an integer >= 1 (Kymatio's message for values < 1)."""
+    q = scalar(q)
+    if isinstance(q, numbers.Real) and not isinstance(q, (bool, np.bool_)) and q < 1:
+        raise ValueError(f"Q must always be >= 1 (Q must be an integer or a tuple of integers, "
+                         f"and each Q should always be >= 1); got {name}={q!r}")
+    return check_int(name, q, minimum=1)
 
 
 def _check_T(T, N):
@@ -31,8 +51,9 @@ def _check_T(T, N):
         if T != "global":
             raise ValueError(f"T must be {allowed}; got {T!r}")
         return "global", None
-    if isinstance(T, bool) or not isinstance(T, numbers.Integral):
-        raise TypeError(f"T must be {allowed}; got {T!r}")
+    T = scalar(T)
+    if isinstance(T, (bool, np.bool_)) or not isinstance(T, numbers.Integral):
+        raise ParameterTypeError(f"T must be {allowed}; got {T!r}")
     T = int(T)
     if T == 0:
         return False, None
@@ -61,12 +82,16 @@ class Scattering1DBase(ScatteringBase):
     Numbers: Kymatio's main branch. `kymatio_compat="0.3"` reproduces Kymatio 0.3.0 (its
     mean-reduced filter levels and `oversampling` formulas; no `stride`, no T='global').
 
-    Constructor arguments are stored as given (scikit-learn style); derived values are
-    `pad_left`, `pad_right`, `ind_start`, `ind_end`, `N_padded`, `log2_T`, `log2_stride`,
-    `average_mode`, and the filters `phi_f`, `psi1_f`, `psi2_f` (Kymatio's dicts, read-only).
+    Attributes: the constructor arguments, as given except three that read as Kymatio
+    normalises them: `Q` as (Q1, Q2), `T` as the low-pass width (2**J for None, 0 and 'global')
+    and `average` as 'local', 'global' or False (Kymatio main's; truthy as 0.3.0's True).
+    `parameters()` gives the arguments as given. Derived values are `pad_left`, `pad_right`,
+    `ind_start`, `ind_end`, `N_padded`, `log2_T`, `log2_stride`, `average_mode`, and the filters
+    `phi_f`, `psi1_f`, `psi2_f` (Kymatio's dicts, read-only).
     """
 
     core_class = Scattering1DCore
+    normalised_attributes = ("Q", "T", "average")
 
     def __init__(self, J, shape, Q=1, T=None, max_order=2, average=None, oversampling=0,
                  out_type="array", backend=None, *, stride=None, kymatio_compat=None):
@@ -89,8 +114,8 @@ class Scattering1DBase(ScatteringBase):
                                  f"{shape!r}")
         Q1, Q2 = _check_Q(Q)
         mode, T_value = _check_T(T, N)
-        if average is not None and not isinstance(average, bool):
-            raise TypeError(f"average must be None, True or False; got {average!r}")
+        if average is not None:
+            average = check_bool("average", average)
         if average is False:
             if T is not None and T != 0:
                 raise ValueError(f"average=False means no averaging (T=0) and contradicts T={T!r}; "
@@ -114,31 +139,42 @@ class Scattering1DBase(ScatteringBase):
                              "with T='global'")
         check_choice("out_type", out_type, OUT_TYPES)
         if mode is False and out_type == "array":
-            raise ValueError("T=0 (average=False: no averaging) gives coefficients of different "
-                             "lengths, which out_type='array' (and the Keras layers and "
-                             "scikit-learn transformers, which return one array) cannot stack; "
-                             "use out_type='list' or 'dict', or T=None, an int >= 1 or 'global'")
+            raise ValueError(f"{CANNOT_STACK} (T=0 and average=False mean no averaging; the "
+                             f"Keras layers and scikit-learn transformers return one array)")
         if N is None:
             return None
         return dict(J=J, shape=(N,), Q=(Q1, Q2), T=T_value, average=mode,
                     log2_stride=log2_stride, oversampling=oversampling, max_order=max_order,
                     kymatio_compat=kymatio_compat)
 
+    @classmethod
+    def kymatio_attributes(cls, *, J, Q=1, T=None, average=None, **params):
+        """Kymatio's values of `Q` ((Q1, Q2)), `T` (the low-pass width: 2**J for None, 0 and
+        'global') and `average` ('local', 'global' or False)."""
+        mode, width = _check_T(T, None)
+        if average is not None and not check_bool("average", average):
+            mode = False
+        width = 2 ** check_int("J", J, minimum=0) if width is None else width
+        return {"Q": _check_Q(Q), "T": width, "average": mode}
+
     @staticmethod
     def _check_stride(stride, mode, log2_T, oversampling, kymatio_compat):
         """log2 of the output stride (Kymatio main semantics) for local averaging, else None."""
         if stride is None:
             return max(log2_T - oversampling, 0) if mode == "local" else None
-        if isinstance(stride, bool) or not isinstance(stride, numbers.Integral):
-            raise TypeError(f"stride must be None or a power of two int; got {stride!r}")
+        stride = scalar(stride)
+        if isinstance(stride, (bool, np.bool_)) or not isinstance(stride, numbers.Integral):
+            raise ParameterTypeError(f"stride must be None or an integer power of two; got "
+                                     f"{stride!r}")
         stride = int(stride)
         if stride < 1 or stride & (stride - 1):
             raise ValueError(f"stride must be a power of two >= 1; got {stride}")
         if mode != "local":
             which = "T='global'" if mode == "global" else "T=0 (no averaging)"
-            raise ValueError(f"stride must be None with {which}; got stride={stride}")
+            raise ValueError(f"stride={stride} is incompatible with {which}: stride must be None "
+                             f"there")
         if oversampling:
-            raise ValueError(f"stride and oversampling={oversampling} cannot be combined; "
+            raise ValueError(f"stride={stride} and oversampling={oversampling} are incompatible; "
                              f"pass stride only (oversampling is deprecated)")
         if kymatio_compat is not None:
             raise ValueError("stride does not exist in Kymatio 0.3.0: use oversampling with "

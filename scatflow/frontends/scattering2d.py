@@ -2,7 +2,8 @@
 
 from ..core.scattering2d import Scattering2DCore
 from ..filters.morlet2d import FILTER_LEVELS
-from .base import OUT_TYPES, ScatteringBase, check_choice, check_int, check_shape
+from ..errors import ShapeError
+from .base import OUT_TYPES, ScatteringBase, check_bool, check_choice, check_int, check_shape
 
 
 class Scattering2DBase(ScatteringBase):
@@ -35,8 +36,7 @@ class Scattering2DBase(ScatteringBase):
         J = check_int("J", J, minimum=0)
         L = check_int("L", L, minimum=1)
         max_order = check_int("max_order", max_order, minimum=1, maximum=2)
-        if not isinstance(pre_pad, bool):
-            raise TypeError(f"pre_pad must be True or False; got {pre_pad!r}")
+        pre_pad = check_bool("pre_pad", pre_pad)
         if not isinstance(filter_levels, str) or filter_levels not in FILTER_LEVELS:
             raise ValueError(f"filter_levels must be one of {list(FILTER_LEVELS)}; got "
                              f"{filter_levels!r}")
@@ -45,7 +45,8 @@ class Scattering2DBase(ScatteringBase):
             return None
         M, N = check_shape(shape, 2)
         if 2**J > min(M, N):
-            raise ValueError(f"J must satisfy 2**J <= min(shape) = {min(M, N)}; got J={J}")
+            raise ShapeError(f"J must satisfy 2**J <= min(shape) = {min(M, N)} (the smallest "
+                             f"dimension should be larger than 2^J); got J={J}")
         return dict(J=J, shape=(M, N), L=L, max_order=max_order, pre_pad=pre_pad,
                     filter_levels=filter_levels)
 
@@ -63,6 +64,16 @@ class Scattering2DBase(ScatteringBase):
                              f"multiples of 2**J = {step} and at least 3 * 2**J = {3 * step}; "
                              f"got {tuple(signal_shape)}")
         return tuple(n - 2 * step for n in signal_shape)
+
+    @property
+    def M_padded(self):
+        """Height of the padded image (Kymatio's documented `M_padded`)."""
+        return self.core.padded_shape[0]
+
+    @property
+    def N_padded(self):
+        """Width of the padded image (Kymatio's documented `N_padded`)."""
+        return self.core.padded_shape[1]
 
     @property
     def phi(self):

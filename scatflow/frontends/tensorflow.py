@@ -32,6 +32,8 @@ class TensorFlowFrontend:
 
     frontend_name = "tensorflow"
     default_backend = "tensorflow"
+    array_name = "Tensor"
+    array_noun = "tensor"
 
     def __init__(self, *args, name=None, **kwargs):
         tf.Module.__init__(self, name=type(self).__name__ if name is None else name)
@@ -79,7 +81,7 @@ def _as_tensor(x):
         return tf.convert_to_tensor(a)
     kind = f"{type(x).__module__}.{type(x).__qualname__}"
     raise TypeError(f"x must be a tf.Tensor, tf.Variable or NumPy array for the tensorflow "
-                    f"frontend; got {kind}")
+                    f"frontend; got {kind} (the input should be a tensor or an array)")
 
 
 def _restore_batch(out, batch):

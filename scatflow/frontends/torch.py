@@ -29,6 +29,9 @@ from .scattering2d import Scattering2DBase
 from .time_frequency import TimeFrequencyScatteringBase
 
 BUFFER_PREFIX = "filter"
+# Kymatio's skcuda backends, for GPU speed: scatflow's torch backend runs instead (on CUDA
+# tensors it is scatflow's fastest path for torch input, and differentiable); GPU-only, as there.
+GPU_ONLY_BACKENDS = ("torch_skcuda", "torch17_skcuda")
 
 
 # A leaf of the filter layout: the buffer holding one array, and whether it is complex (stored
@@ -83,6 +86,8 @@ class TorchFrontend:
 
     frontend_name = "torch"
     default_backend = "torch"
+    array_name = "Tensor"
+    array_noun = "tensor"
 
     def __init__(self, *args, **kwargs):
         torch.nn.Module.__init__(self)
@@ -92,12 +97,24 @@ class TorchFrontend:
     def allowed_backends(cls):
         return ["torch"]
 
+    @classmethod
+    def backend_aliases(cls):
+        """`backend='torch_skcuda'` (or 'torch17_skcuda'), which Kymatio's user guide advises for
+        GPU speed: scatflow's torch backend, on CUDA tensors only (`_check_input`)."""
+        return {name: "torch" for name in GPU_ONLY_BACKENDS}
+
     forward = ScatteringBase.scattering
     __call__ = torch.nn.Module.__call__
 
     # -- filters as buffers -----------------------------------------------------------------
-    def _build_filters(self, dtype=torch.float32, device=None):
-        """Register every array of the NumPy bank as a non-persistent real buffer."""
+    def _build_filters(self):
+        """Register every array of the NumPy bank as a non-persistent real buffer: float32 on
+        the CPU at construction; when a parameter assigned since re-derives the transform, in
+        the dtype and on the device of the buffers they replace."""
+        dtype, device = torch.float32, None
+        for name in getattr(self, "_filter_names", ()):
+            replaced = self._buffers.pop(name)
+            dtype, device = replaced.dtype, replaced.device
         self._filter_layout, pairs = _layout(self.core.filters())
         self._filter_names = tuple(name for name, _ in pairs)
         for name, array in pairs:
@@ -149,7 +166,13 @@ class TorchFrontend:
         if not isinstance(x, (torch.Tensor, list, tuple)):
             kind = f"{type(x).__module__}.{type(x).__qualname__}"
             raise TypeError(f"x must be a torch.Tensor for the torch frontend; got {kind} "
-                            f"(convert it with torch.as_tensor(x))")
+                            f"(the input should be a tensor: convert it with torch.as_tensor(x))")
+        if self.backend in GPU_ONLY_BACKENDS and (not isinstance(x, torch.Tensor)
+                                                  or x.device.type != "cuda"):
+            where = x.device if isinstance(x, torch.Tensor) else "the CPU (a list)"
+            raise TypeError(f"backend={self.backend!r} runs on CUDA tensors only (as Kymatio's "
+                            f"skcuda backend); got an input on {where}: move it to the GPU, or "
+                            f"use backend='torch' for CPU tensors")
         return super()._check_input(x, backend)
 
     # -- pickling: parameters only --------------------------------------------------------

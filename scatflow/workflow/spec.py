@@ -234,8 +234,10 @@ def _check_transform(section, problems):
                             f"data, the dims from input.dims)")
     kwargs = {k: v for k, v in section.items()
               if k not in TRANSFORM_FIELDS + ("shape", "out_type", "dims", "axis", "axes")}
+    # YAML has no tuples: a list is a tuple parameter (Q: [8, 2]), as the frontends take them
+    frontend_kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
     if transform is not None:
-        _frontend_parameters(transform, kwargs, problems)
+        _frontend_parameters(transform, frontend_kwargs, problems)
     else:  # the parameters every transform requires
         common = set.intersection(*(set(t.required()) for t in registry.TRANSFORMS.values()))
         for name in sorted(common - set(kwargs)):
@@ -243,7 +245,7 @@ def _check_transform(section, problems):
     transform = {"kind": kind, "backend": backend, "dtype": dtype,
                  "chunking": section.get("chunking", "rechunk"),
                  "nan_policy": section.get("nan_policy", "propagate"), **kwargs}
-    return transform, kwargs
+    return transform, frontend_kwargs
 
 
 def _frontend_parameters(transform, kwargs, problems):

@@ -292,10 +292,9 @@ def _attrs(name, frontend, dims, chunking, nan_policy, backend):
     attrs = {"scatflow_transform": name, "scatflow_version": __version__,
              "scatflow_dims": list(dims),
              "scatflow_output_dims": list(_output_dims(frontend, (), dims)[0])}
-    for param in frontend._parameter_names():
+    for param, value in frontend.parameters().items():
         if param in ("shape", "out_type", "backend"):
             continue
-        value = getattr(frontend, param)
         if value is not None:
             attrs[f"scatflow_{param}"] = _json(value)
     attrs.update(scatflow_chunking=chunking, scatflow_nan_policy=_json(nan_policy),
