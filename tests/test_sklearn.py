@@ -54,7 +54,7 @@ def test_parameters_are_stored_untouched_and_clone_safe():
     est = Scattering1D(3, shape, Q=Q)
     params = est.get_params()
     assert params["Q"] is Q and params["shape"] is shape and params["T"] is None
-    assert "out_type" not in params
+    assert params["out_type"] == "array"  # what a call gives; transform flattens the array
     est.fit(_rows(dict(shape=128))[0])
     params = est.get_params()  # not mutated (Kymatio 0.3.0 does)
     assert params["Q"] is Q and params["shape"] is shape and params["T"] is None
@@ -74,7 +74,7 @@ def test_entry_class_and_public_path():
     est = scatflow.Scattering2D(J=1, shape=(8, 8), frontend="sklearn")
     assert type(est) is Scattering2D is frontend.Scattering2D
     assert est.get_params() == dict(J=1, shape=(8, 8), L=8, max_order=2, pre_pad=False,
-                                    backend=None, filter_levels="kymatio")
+                                    backend=None, out_type="array", filter_levels="kymatio")
     local = scatflow.Scattering2D(J=2, shape=(8, 8), L=2, frontend="sklearn", filter_levels="local")
     X = np.random.default_rng(0).standard_normal((3, 64))
     np.testing.assert_allclose(local.fit_transform(X), scatflow.Scattering2D(
@@ -169,6 +169,23 @@ def test_rows_of_k_signals_give_each_signals_coefficients(cls, kwargs):
     assert names[0].startswith("channel0_") and names[-1].startswith("channel2_")
     lazy = est.transform(da.from_array(X, chunks=(2, -1)))
     np.testing.assert_array_equal(lazy.compute(), out)
+
+
+@pytest.mark.parametrize("cls, kwargs", SMALL, ids=SMALL_IDS)
+def test_meta_and_output_size_are_the_numpy_frontends(cls, kwargs):
+    """Kymatio's transformers are NumPy frontends: `meta()` and `output_size()` are theirs, for
+    the current parameters (out_type included)."""
+    for out_type in ("array", "list"):
+        est = cls(**kwargs, out_type=out_type)
+        frontend = getattr(scatflow.numpy, cls.__name__)(**kwargs, out_type=out_type)
+        assert est.output_size() == frontend.output_size()
+        expected = frontend.meta()
+        meta = est.meta()
+        assert meta.keys() == expected.keys()
+        for name in meta:
+            np.testing.assert_equal(meta[name], expected[name])
+    with pytest.raises(ValueError, match="meta\\(\\) needs shape"):
+        cls(**dict(kwargs, shape=None)).meta()
 
 
 def test_kymatio_attributes_read_normalised_and_parameters_stay_as_given():

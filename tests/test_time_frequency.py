@@ -171,6 +171,24 @@ def test_order_zero_and_batch_shapes():
     assert S(np.zeros((0, 256))).shape == (0,) + S.core.array_shape
 
 
+@pytest.mark.parametrize("params", [dict(format="time"), dict(format="joint"),
+                                    dict(T="global", F="global")])
+def test_a_signals_coefficients_do_not_depend_on_its_batch(params, monkeypatch):
+    """Bit for bit (a dask chunk or a zarr store's batch must give what a whole array gives):
+    with a small product budget, many slices of time and groups of signals, each signal's
+    coefficients are those it has alone."""
+    from scatflow.core import time_frequency_steps
+
+    monkeypatch.setattr(time_frequency_steps, "STEP_BYTES", 2**20)
+    S = TimeFrequencyScattering(J=5, J_fr=2, Q=4, shape=1024, **params)
+    x = np.random.default_rng(7).standard_normal((time_frequency_steps.STEP_SIGNALS + 3, 1024))
+    for dtype in (np.float32, np.float64):
+        whole = S(x.astype(dtype))
+        np.testing.assert_array_equal(whole, np.concatenate([S(x[i:i + 1].astype(dtype))
+                                                             for i in range(len(x))]))
+        np.testing.assert_array_equal(whole[2:5], S(x[2:5].astype(dtype)))
+
+
 def test_output_grid_and_float32():
     S = TimeFrequencyScattering(**SMALL)
     assert S.core.output_grid == Scattering1D(5, 256, 4).core.output_grid

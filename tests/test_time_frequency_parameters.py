@@ -64,10 +64,12 @@ def test_check_parameters_without_and_with_a_shape():
     assert core.input_shape == (1024,) and core.array_shape == (152, 16)
 
 
-def test_arguments_are_stored_as_given_and_derived_values_are_properties():
+def test_arguments_read_back_as_kymatio_normalises_them_and_derived_values_are_properties():
     S = TimeFrequencyScattering(**BASE, Q_fr=(1,), stride=16)
     assert (S.J, S.J_fr, S.Q, S.shape, S.T, S.F, S.stride, S.stride_fr, S.Q_fr) == \
-        (6, 3, 8, 1024, None, None, 16, None, (1,))
+        (6, 3, (8, 1), 1024, 64, 8, 16, None, (1,))
+    assert S.parameters() == dict(BASE, T=None, stride=16, Q_fr=(1,), F=None, stride_fr=None,
+                                  out_type="array", format="time", backend=None)
     assert (S.log2_T, S.log2_stride, S.average, S.log2_F, S.log2_stride_fr, S.average_fr) == \
         (6, 4, "local", 3, 3, "local")
     assert (S.N_padded, S.pad_left, S.N_padded_fr) == (2048, 512, 120)
@@ -80,16 +82,18 @@ def test_arguments_are_stored_as_given_and_derived_values_are_properties():
         ("global", "global", None)
 
 
-def test_changing_format_or_joint_out_type_after_construction_is_refused():
-    x = np.zeros((1, 1024))
+def test_format_and_out_type_set_after_construction_are_honoured():
+    """As every scatflow transform (Kymatio's users assign attributes): the object computes
+    what a new one made with the assigned values computes."""
+    x = np.random.default_rng(5).standard_normal((1, 1024))
     S = TimeFrequencyScattering(**BASE, format="joint")
     S.out_type = "list"
-    with pytest.raises(ValueError, match="build a new one"):
-        S(x)
+    fresh = TimeFrequencyScattering(**BASE, format="joint", out_type="list")(x)
+    assert [item["coef"].shape for item in S(x)] == [item["coef"].shape for item in fresh]
     S = TimeFrequencyScattering(**BASE)
     S.format = "joint"
-    with pytest.raises(ValueError, match="build a new one"):
-        S(x)
+    np.testing.assert_array_equal(S(x), TimeFrequencyScattering(**BASE, format="joint")(x))
+    assert S.output_size() == len(S.meta()["order"]) == S(x).shape[1]
     S = TimeFrequencyScattering(**BASE)
     S.out_type = "dict"  # the time format's paths do not depend on out_type
     assert len(S(x)) == S.output_size()

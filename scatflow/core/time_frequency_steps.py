@@ -4,15 +4,18 @@ n2) as products along n1, the modulus, the F low-pass (a product too), then at s
 T low-pass in time (after the F low-pass: both are linear, and it leaves fewer rows), and the
 slicing of the result into the outputs of the input's paths.
 
-The products run on slices of time (STEP_BYTES of complex rows at a time), and with local
-averaging only on the samples the T low-pass carries to an output sample (`needed_samples`):
-the rest are zeros to PRUNE_EPS.
+The products run on groups of signals and slices of time (STEP_BYTES of complex rows at a
+time), and with local averaging only on the samples the T low-pass carries to an output sample
+(`needed_samples`): the rest are zeros to PRUNE_EPS.
 """
 
-from . import planning_batch
 from .scattering1d import filter_fold, support_span, total_over_time
 
 STEP_BYTES = 2**24  # complex rows of one frequency product (B, [n2s,] rows, time slice): 16 MB
+# signals per product: the batch runs in groups of STEP_SIGNALS, and the time slice's width is
+# planned for a group, never for the batch, so that a signal's coefficients do not depend on
+# the batch it came in (BLAS rounds a product's columns differently with their number)
+STEP_SIGNALS = 16
 
 
 class FrequencyScatteringSteps:
@@ -44,27 +47,34 @@ class FrequencyScatteringSteps:
         length = X.shape[-1]
         lowpass = core.average == "local" and not real
         lo, hi = core.needed_samples(r2, length) if lowpass else (0, length)
-        lead = planning_batch(X) * (X.shape[1] if X.ndim == 4 else 1)
-        width = max(64, STEP_BYTES // (self.itemsize * lead * n_rows) // 64 * 64)
-        pieces = []
-        for t in range(lo, hi, width):
-            # BLAS may round a row of a product differently with the number of rows (the
-            # time format keeps fewer than the joint array): formats agree to rounding
-            Y = backend.matmul(scatter, X[..., t:min(t + width, hi)])
-            if real:
-                re, im = Y[..., :n_rows, :], Y[..., n_rows:, :]
-                U = backend.sqrt(re * re + im * im)
-            else:
-                U = backend.modulus(Y)
+        n2s = X.shape[1] if X.ndim == 4 else 1
+        width = max(64, STEP_BYTES // (self.itemsize * STEP_SIGNALS * n2s * n_rows) // 64 * 64)
+        batch = X.shape[0]
+        groups = ([slice(None)] if batch is None or batch <= STEP_SIGNALS else
+                  [slice(b, b + STEP_SIGNALS) for b in range(0, batch, STEP_SIGNALS)])
+        averaged = []
+        for group in groups:
+            pieces = []
+            for t in range(lo, hi, width):
+                # BLAS may round a row of a product differently with the number of rows (the
+                # time format keeps fewer than the joint array): formats agree to rounding
+                Y = backend.matmul(scatter, X[group, ..., t:min(t + width, hi)])
+                if real:
+                    re, im = Y[..., :n_rows, :], Y[..., n_rows:, :]
+                    U = backend.sqrt(re * re + im * im)
+                else:
+                    U = backend.modulus(Y)
+                if core.average == "global":
+                    U = total_over_time(backend, U)
+                pieces.append(self._average(U, averages, slices))
             if core.average == "global":
-                U = total_over_time(backend, U)
-            pieces.append(self._average(U, averages, slices))
-        if core.average == "global":
-            V = pieces[0]
-            for piece in pieces[1:]:
-                V = V + piece
-        else:
-            V = pieces[0] if len(pieces) == 1 else backend.concatenate(pieces, -1)
+                V = pieces[0]
+                for piece in pieces[1:]:
+                    V = V + piece
+            else:
+                V = pieces[0] if len(pieces) == 1 else backend.concatenate(pieces, -1)
+            averaged.append(V)
+        V = averaged[0] if len(averaged) == 1 else backend.concatenate(averaged, 0)
         if lowpass:
             if (lo, hi) != (0, length):  # the samples the low-pass cannot reach: zeros
                 V = backend.concatenate([backend.zeros_along(V, lo), V,

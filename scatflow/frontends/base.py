@@ -158,14 +158,6 @@ class ScatteringBase:
         where the input comes padded already: 2D `pre_pad=True`)."""
         return tuple(signal_shape)
 
-    def _init_output(self, out_type, backend):
-        """Output format and backend, for a base that stores its parameters itself instead of
-        through `_setup` (its attributes are then plain: assignments re-derive nothing)."""
-        self.out_type = check_choice("out_type", out_type, OUT_TYPES)
-        self.backend = backend
-        self._backend = self._resolve_backend(backend)
-        self._converted_filters = {}
-
     def _resolve_backend(self, backend):
         """The backend object for `backend`. "auto" or None: the frontend's only backend, or
         None where there are several and each input picks one (`backend_name_for`). Names

@@ -1,7 +1,8 @@
 """scikit-learn frontend: every transform of `scatflow.registry` as a transformer.
 
-Each transformer takes the NumPy frontend's parameters (Kymatio's signature, without `out_type`:
-the output is always the 'array' output flattened per sample) and stores them untouched, so
+Each transformer takes the NumPy frontend's parameters (Kymatio's signature; `transform` always
+gives the 'array' output flattened per sample, `out_type` is what a call gives) and stores them
+untouched, so
 `clone`, `get_params`, `set_params` and grid searches over them are safe; the attributes Kymatio
 normalises read as there (1D `Q` as (Q1, Q2), `T`, `average`: the frontend base's
 `kymatio_attributes`), `get_params()` gives them as given.
@@ -76,7 +77,8 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
     """What every transformer shares. A transformer is declared with its registry entry,
     `class Scattering1D(ScatteringTransformer, transform="scattering1d")`, which gives it an
     explicit `__init__` (scikit-learn reads the parameters from its signature): the NumPy
-    frontend's parameters but `out_type`, `shape` defaulting to None. `transform` is defined
+    frontend's parameters, `shape` defaulting to None (`out_type` is what a call gives,
+    Kymatio's; `transform` gives the array output, flattened per row). `transform` is defined
     here, on a TransformerMixin subclass, so that `set_output` wraps it (scikit-learn wraps only
     the methods a TransformerMixin subclass defines itself)."""
 
@@ -97,12 +99,13 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         return {name: self.__dict__[name] for name in self._get_param_names()}
 
     # -- the NumPy frontend ------------------------------------------------------------------
-    def _frontend_key(self, signal_length=None):
+    def _frontend_key(self, signal_length=None, out_type="array"):
         """(class name, frozen parameters) of the NumPy frontend for the current parameters,
         checked as given (the frozen ones, the cache's key, have lists and arrays as tuples);
         `shape=None` becomes `signal_length` (a one-dimensional signal's length: the frontend's
-        own checks refuse it for signals of several dims)."""
-        params = dict(self.get_params(), out_type="array")
+        own checks refuse it for signals of several dims). `transform` runs the array output
+        whatever `out_type` says (its rows are flattened arrays); the call honours it."""
+        params = dict(self.get_params(), out_type=out_type)
         if params["shape"] is None:
             params["shape"] = signal_length
         self._transform.load("base").check_parameters(**params)
@@ -134,7 +137,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         """Check the parameters now and return self. `fit` and `transform` check them too;
         Kymatio's entry class calls this, as Kymatio's transformers check theirs when made
         (scikit-learn's convention keeps `__init__` free of checks)."""
-        key = self._frontend_key()
+        key = self._frontend_key(out_type=self.out_type)
         if self.shape is not None:
             numpy_frontend.cached_frontend(*key)
         return self
@@ -191,9 +194,35 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         return self.transform(X)
 
     def scattering(self, x):
-        """Kymatio's `scattering`: the coefficients of `x`, of shape `(*batch, *shape)`, as the
-        NumPy frontend (out_type='array') gives them."""
-        return numpy_frontend.cached_frontend(*self._frontend_key(np.shape(x)[-1]))(x)
+        """Kymatio's `scattering` (also the call, as Kymatio's transformers are NumPy
+        frontends): the coefficients of `x`, of shape `(*batch, *shape)`, as the NumPy frontend
+        gives them (in `out_type`)."""
+        key = self._frontend_key(np.shape(x)[-1], self.out_type)
+        return numpy_frontend.cached_frontend(*key)(x)
+
+    __call__ = scattering
+
+    def meta(self):
+        """Kymatio's `meta()`: the NumPy frontend's for the current parameters (as Kymatio's
+        transformers, which are NumPy frontends, have it); needs `shape`."""
+        return self._shaped_frontend("meta").meta()
+
+    def output_size(self, *args, **kwargs):
+        """Kymatio's `output_size()`: the NumPy frontend's for the current parameters; needs
+        `shape`."""
+        return self._shaped_frontend("output_size").output_size(*args, **kwargs)
+
+    def _shaped_frontend(self, method):
+        """The NumPy frontend of the current parameters (`out_type` included), for `method`;
+        a ValueError naming `shape` while it is None (the data gives it at `fit`), an
+        AttributeError where the transform has no such method (as in Kymatio)."""
+        if self.shape is None:
+            raise ValueError(f"{type(self).__name__}.{method}() needs shape (shape=None takes "
+                             f"the signal's length from the data only in fit and transform)")
+        frontend = numpy_frontend.cached_frontend(*self._frontend_key(out_type=self.out_type))
+        if not hasattr(frontend, method):
+            raise AttributeError(f"{type(self).__name__} has no {method}() (nor has Kymatio's)")
+        return frontend
 
     def _transform_dask(self, X):
         import dask.array as da
@@ -275,11 +304,11 @@ def _labels(value):
 
 
 def _transformer_init(cls, transform):
-    """`cls.__init__` with the NumPy frontend's parameters (`shape=None`, no `out_type`) as its
-    signature, storing each argument untouched."""
+    """`cls.__init__` with the NumPy frontend's parameters (`shape=None`) as its signature,
+    storing each argument untouched."""
     P = inspect.Parameter
     parameters = [p.replace(default=None) if p.name == "shape" else p
-                  for p in transform.parameters() if p.name != "out_type"]
+                  for p in transform.parameters()]
     signature = inspect.Signature([P("self", P.POSITIONAL_OR_KEYWORD)] + parameters)
 
     def __init__(self, *args, **kwargs):

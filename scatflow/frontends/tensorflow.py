@@ -68,11 +68,12 @@ class TensorFlowFrontend:
 
 
 def _as_tensor(x):
-    """tf tensors as they are; NumPy arrays, NumPy scalars and lists through
+    """tf tensors as they are; NumPy arrays, NumPy scalars, lists and other arrays that NumPy
+    reads (`__array__`: a CPU torch tensor, as Kymatio's tests pass) through
     tf.convert_to_tensor (native byte order first); anything else is a TypeError."""
     if isinstance(x, (tf.Tensor, tf.Variable)):
         return tf.convert_to_tensor(x) if isinstance(x, tf.Variable) else x
-    if isinstance(x, (np.ndarray, np.generic, list, tuple)):
+    if isinstance(x, (np.ndarray, np.generic, list, tuple)) or hasattr(x, "__array__"):
         a = np.asarray(x)
         if a.dtype.kind in "biuf" and not a.dtype.isnative:
             a = a.astype(a.dtype.newbyteorder("="))

@@ -67,8 +67,9 @@ class TimeFrequencyScatteringBase(ScatteringBase):
     0 for an F='global' sum, as Kymatio labels it), and `n_fr`, `xi_fr`, `sigma_fr`, `j_fr`,
     `spin` (C,): the frequential filter (NaN at order 0).
 
-    Constructor arguments are stored as given (scikit-learn style); derived values are
-    properties: `pad_left`, `pad_right`, `N_padded`, `ind_start`, `ind_end`, `log2_T`,
+    Constructor arguments read back as Kymatio normalises them (`Q`, `Q_fr` as tuples, `T`
+    and `F` as lengths) and `parameters()` returns them as given; assigning one re-derives
+    the transform. Derived values are properties: `pad_left`, `pad_right`, `N_padded`, `ind_start`, `ind_end`, `log2_T`,
     `log2_stride`, `average` ('local', 'global' or False), `log2_F`, `log2_stride_fr`,
     `average_fr`, `N_padded_fr`, `frequency_rows`, and the filters `phi_f`, `psi1_f`, `psi2_f`
     (as Scattering1D's) and `filters_fr` (Kymatio's, read-only).
@@ -76,6 +77,7 @@ class TimeFrequencyScatteringBase(ScatteringBase):
 
     max_order = 2
     core_class = TimeFrequencyScatteringCore
+    normalised_attributes = ("Q", "Q_fr", "T", "F")
 
     def __init__(self, J, J_fr, Q, shape, T=None, stride=None, Q_fr=1, F=None, stride_fr=None,
                  out_type="array", format="time", backend=None):
@@ -118,15 +120,24 @@ class TimeFrequencyScatteringBase(ScatteringBase):
                     log2_stride_fr=log2_stride_fr, format=format,
                     stacked=format == "time" or out_type == "array")
 
+    @classmethod
+    def kymatio_attributes(cls, *, J, J_fr, Q, T=None, F=None, Q_fr=1, **params):
+        """Kymatio main's values of `Q` ((Q1, Q2)), `Q_fr` ((Q_fr,)), `T` and `F` (the low-pass
+        widths: 2**J and 2**J_fr for None, 0 and 'global')."""
+        Q1, Q2 = _check_Q(Q)
+        _, T_value = _check_T_without_length(T)
+        _, F_value = _check_F(F, J, Q1)
+        return {"Q": (Q1, Q2), "Q_fr": (_check_Q_fr(Q_fr),),
+                "T": 2**J if T_value is None else T_value,
+                "F": 2**J_fr if F_value is None else F_value}
+
     def _check_input(self, x, backend):
-        """The core is planned for one format and, in joint format, for either one array or
-        per-path outputs: changing `format` or `out_type` across that line needs a new object."""
+        """The core is planned, in joint format, for either one array or per-path outputs (whose
+        rows Kymatio cuts): an `out_type` assigned since across that line (checked, like every
+        `out_type`, at the call) re-derives the transform here."""
         check_choice("out_type", self.out_type, OUT_TYPES)
-        built = (self.core.format, self.core.stacked)
-        wanted = (self.format, self.format == "time" or self.out_type == "array")
-        if built != wanted:
-            raise ValueError(f"format={self.format!r} with out_type={self.out_type!r} differs from "
-                             f"what this TimeFrequencyScattering was built for; build a new one")
+        if self.core.stacked != (self.core.format == "time" or self.out_type == "array"):
+            self._setup(**self._arguments)
         return super()._check_input(x, backend)
 
     # -- derived values (Kymatio's attribute names) ---------------------------------------------

@@ -14,7 +14,8 @@ What each Kymatio import path gives:
   (Kymatio's tests pass it as `backend=`).
 * Any other `kymatio.*` module (Kymatio's filter banks, cores, utilities, base frontends) is a
   placeholder whose names raise NotImplementedError when called: test files import them at
-  module level, and the tests that call them are deselected (deselected.py).
+  module level, and the tests that call them are deselected (deselected.py). A package the
+  environment lacks (JAX, which Kymatio main's JTFS test file imports) gets the same stand-in.
 
 With `compat="0.3"` every Scattering1D (entry class and framework classes) defaults to
 `kymatio_compat="0.3"`, Kymatio 0.3.0's 1D numbers; Kymatio main's files run with scatflow's
@@ -25,6 +26,7 @@ import functools
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import re
 import sys
 import types
@@ -148,6 +150,34 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def exec_module(self, module):
         pass
+
+
+class _StandIn(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Placeholder modules for a package this environment lacks (`_Placeholder`: its names
+    raise NotImplementedError when called), so that a test file importing it at module level
+    is collected; the tests that use it are deselected."""
+
+    def __init__(self, package):
+        self.package = package
+
+    def find_spec(self, name, path, target=None):
+        if name != self.package and not name.startswith(self.package + "."):
+            return None
+        return importlib.machinery.ModuleSpec(name, self, is_package=True)
+
+    def create_module(self, spec):
+        module = _Placeholder(spec.name)
+        module.__path__ = []
+        return module
+
+    def exec_module(self, module):
+        pass
+
+
+def stand_in_for_missing(package):
+    """Stand in for `package` (see `_StandIn`) where it is not installed."""
+    if importlib.util.find_spec(package) is None:
+        sys.meta_path.append(_StandIn(package))
 
 
 def install(compat=None):

@@ -14,6 +14,7 @@ DIFFERENCE = "difference"
 ENVIRONMENT = "environment"
 
 _3D_TORCH = "tests/scattering3d/test_torch_scattering3d.py"
+_JTFS = "tests/scattering1d/test_timefrequency_scattering.py"
 _3D_BACKEND = ("calls Kymatio's torch 3D backend functions ({}) directly; scatflow's backends "
                "are tested in tests/test_torch.py")
 
@@ -61,5 +62,31 @@ DESELECTED = {
         "::test_Scattering1D_filter_factory_T": (
             INTERNALS, "calls kymatio.scattering1d.filter_bank.scattering_filter_factory and "
                        "anden_generator"),
+        **{f"{_JTFS}::{test}": (INTERNALS, reason) for test, reason in (
+            ("test_jtfs_build", "builds Kymatio's TimeFrequencyScatteringBase with backend "
+                                "names, calls its build() and reads _N_padded_fr"),
+            ("test_Q", "builds Kymatio's TimeFrequencyScatteringBase and calls build(); "
+                       "scatflow's Q_fr checks are in tests/test_time_frequency_parameters.py"),
+            ("test_check_runtime_args", "calls Kymatio's TimeFrequencyScatteringBase "
+                                        "._check_runtime_args"),
+            ("test_jtfs_create_filters", "calls Kymatio's TimeFrequencyScatteringBase "
+                                         ".create_filters (scatflow: filters_fr, tested in "
+                                         "tests/test_time_frequency.py)"),
+            ("test_time_scattering_widthfirst", "runs Kymatio's core (time_scattering_widthfirst, "
+                                                "scattering1d) on its backends"),
+            ("test_frequency_scattering", "runs Kymatio's core (frequency_scattering) on its "
+                                          "backends"),
+            ("test_joint_timefrequency_scattering", "runs Kymatio's core functions on its "
+                                                    "backends"),
+            ("test_differentiability_jtfs_torch", "runs Kymatio's core generator on its torch "
+                                                  "backend (scatflow's gradients: "
+                                                  "tests/test_time_frequency_parameters.py)"),
+            ("test_differentiability_jtfs_tensorflow", "runs Kymatio's core generator on its "
+                                                       "TensorFlow backend"),
+            ("test_986", "builds Kymatio's TimeFrequencyScatteringBase and calls create_filters"),
+        )},
+        f"{_JTFS}::test_jtfs_jax_frontend": (
+            ENVIRONMENT, "needs JAX and kymatio.jax: scatflow has no JAX frontend yet "
+                         "(scatflow's issue 17)"),
     },
 }

@@ -20,6 +20,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     alias.install(config.getoption("--kymatio-compat"))
+    alias.stand_in_for_missing("jax")
     _scipy_names_kymatio_uses()
 
 

@@ -53,16 +53,15 @@ SUITES = {
         "tests/scattering3d/test_torch_scattering3d.py",
         "tests/scattering3d/test_tensorflow_scattering3d.py",
     )),
-    # Kymatio's main branch (the commit scatflow's 1D numbers follow): its 1D frontend files.
-    # JTFS: add "tests/scattering1d/test_timefrequency_scattering.py" once scatflow has
-    # TimeFrequencyScattering (alias.py maps kymatio.TimeFrequencyScattering and Kymatio's
-    # TimeFrequencyScattering<Framework> names already; the file imports jax at module level, and
-    # its tests of Kymatio's cores and base frontend go to deselected.py).
+    # Kymatio's main branch (the commit scatflow's 1D and JTFS numbers follow): its 1D and JTFS
+    # frontend files (the JTFS file imports jax at module level: plugin.py stands in for it
+    # where it is not installed; its tests of Kymatio's cores and base frontend are deselected).
     "main": Suite(ref="11552ed5533d566e6c60d77eecccb37dfb229dec", compat=None, files=(
         "tests/scattering1d/test_numpy_scattering1d.py",
         "tests/scattering1d/test_torch_scattering1d.py",
         "tests/scattering1d/test_tensorflow_scattering1d.py",
         "tests/scattering1d/test_keras_scattering1d.py",
+        "tests/scattering1d/test_timefrequency_scattering.py",
     )),
 }
 
