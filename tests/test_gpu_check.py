@@ -39,12 +39,15 @@ def test_dry_run_writes_the_report(no_gpu, tmp_path, monkeypatch):
     assert "dry run on the CPU" in report and "| timing | pass |" in report
     import scatflow.torch
 
+    no_jtfs = not hasattr(scatflow.torch, "TimeFrequencyScattering")
     for section, missing in (("jax", importlib.util.find_spec("scatflow.jax") is None),
-                             ("jtfs", not hasattr(scatflow.torch, "TimeFrequencyScattering"))):
+                             ("jtfs", no_jtfs)):
         assert f"| {section} | {'skip' if missing else 'pass'} |" in report
     rows = (tmp_path / "gpu.csv").read_text().splitlines()
-    assert sum(",scatflow torch," in row for row in rows) == len(gpu_timing.DRY_RUN_CONFIGS)
-    assert sum(",scatflow CuPy," in row for row in rows) == len(gpu_timing.DRY_RUN_CONFIGS)
+    timed = len(gpu_timing.DRY_RUN_CONFIGS) + (
+        0 if no_jtfs else len(gpu_timing.DRY_RUN_JTFS_CONFIGS))
+    assert sum(",scatflow torch," in row for row in rows) == timed
+    assert sum(",scatflow CuPy," in row for row in rows) == timed
     assert {p.name for p in tmp_path.iterdir()} >= {"gpu.md", "gpu.csv", "gpu-times.png",
                                                    "results.json", "gpu-check.log"}
     assert len(list(tmp_path.iterdir())) <= 8  # what the device tool brings back
