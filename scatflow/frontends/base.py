@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from ..core.paths import count_by_order, meta_from_paths
+from ..dispatch import type_name
 from ..errors import BackendError, ParameterTypeError, ShapeError
 
 OUT_TYPES = ("array", "list", "dict")
@@ -277,9 +278,8 @@ class ScatteringBase:
         if not backend.is_array(x) and isinstance(x, (list, tuple)):
             x = backend.asarray(np.asarray(x))
         if not backend.is_array(x):
-            kind = f"{type(x).__module__}.{type(x).__qualname__}"
             raise TypeError(f"x must be a {backend.name} array for backend {backend.name!r}; "
-                            f"got {kind} (the input should be a {backend.name} array)")
+                            f"got {type_name(x)} (the input should be a {backend.name} array)")
         self._check_shape(x.shape)
         return backend.asarray(x, dtype=compute_dtype(backend.input_dtype(x)))
 

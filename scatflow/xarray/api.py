@@ -53,6 +53,7 @@ import numpy as np
 
 from .. import dask as scat_dask
 from .. import registry
+from ..dispatch import type_name
 
 LONG_NAMES = {
     "order": "scattering order",
@@ -364,7 +365,7 @@ def _transform(transform, obj, dims, chunking, nan_policy, backend, kwargs):
     name = transform.name
     if not isinstance(obj, (xr.DataArray, xr.Dataset)):
         raise TypeError(f"{name}: expected an xarray DataArray or Dataset; got "
-                        f"{type(obj).__module__}.{type(obj).__name__}")
+                        f"{type_name(obj)}")
     dims = _resolve_dims(obj, name, transform.ndim, transform.default_dims, dims)
     to_transform, keep = _variables(obj, dims, name)
     sizes = tuple(obj.sizes[d] for d in dims)
