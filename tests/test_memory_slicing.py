@@ -12,7 +12,7 @@ import pytest
 
 import scatflow.filters.harmonic3d as fh
 import scatflow.numpy as snp
-from scatflow.backends.base import Backend
+from scatflow import tuning
 from scatflow.backends.numpy import NumpyBackend
 
 CASES = [
@@ -36,7 +36,7 @@ def stacked_list_output(S, x):
 @pytest.mark.parametrize("name, kwargs, shape", CASES)
 def test_array_output_in_slices_of_one_signal_equals_the_paths_stacked(
         monkeypatch, name, kwargs, shape, threads):
-    monkeypatch.setattr(Backend, "max_slice_samples", 1)
+    monkeypatch.setattr(tuning, "MAX_SLICE_SAMPLES", 1)
     S = getattr(snp, name)(**kwargs, backend=NumpyBackend(threads=threads))
     x = np.random.default_rng(0).standard_normal(shape)
     out = S(x)
@@ -50,7 +50,7 @@ def test_torch_array_output_in_slices_matches_list_output_and_gradients_still_fl
     torch = pytest.importorskip("torch")
     import scatflow.torch as storch
 
-    monkeypatch.setattr(Backend, "max_slice_samples", 1)
+    monkeypatch.setattr(tuning, "MAX_SLICE_SAMPLES", 1)
     S = storch.Scattering2D(J=2, shape=(16, 16), L=4)
     x = torch.randn(5, 16, 16, dtype=torch.float64)
     out = S(x)
@@ -144,9 +144,9 @@ def test_slices_bound_the_working_memory(monkeypatch):
     S = snp.Scattering2D(J=3, shape=(64, 64), L=8, backend=NumpyBackend(threads=1))
     x = np.random.default_rng(0).standard_normal((16, 64, 64))
     S(x)  # converts the filters
-    monkeypatch.setattr(Backend, "max_slice_samples", 2**30)
+    monkeypatch.setattr(tuning, "MAX_SLICE_SAMPLES", 2**30)
     whole = traced_peak(S, x)
-    monkeypatch.setattr(Backend, "max_slice_samples", 1)
+    monkeypatch.setattr(tuning, "MAX_SLICE_SAMPLES", 1)
     sliced = traced_peak(S, x)
     assert sliced < whole / 2
 

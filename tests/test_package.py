@@ -75,10 +75,10 @@ def test_numpy_backend_reflect_pad_and_irfft():
 ])
 def test_threaded_batches_equal_one_thread(monkeypatch, name, kwargs, x_shape):
     import scatflow.numpy
-    from scatflow.backends.base import Backend
+    from scatflow import tuning
     from scatflow.backends.numpy import NumpyBackend
 
-    monkeypatch.setattr(Backend, "min_slice_samples", 1)  # split even this small work
+    monkeypatch.setattr(tuning, "MIN_SLICE_SAMPLES", 1)  # split even this small work
     x = np.random.default_rng(4).standard_normal(x_shape)
     threaded = getattr(scatflow.numpy, name)(backend=NumpyBackend(threads=3), **kwargs)
     single = getattr(scatflow.numpy, name)(backend=NumpyBackend(threads=1), **kwargs)

@@ -12,6 +12,8 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from ..tuning import setting
+
 _POOL_LOCK = threading.Lock()
 
 
@@ -25,25 +27,12 @@ def default_threads():
     return int(value)
 
 
-# Slices of a batch (`map_batches`, `map_batches_into`), measured on 2 cores, in samples of the
-# signals as the core pads them. A slice per thread pays for itself from about MIN_SLICE_SAMPLES
-# (NumPy: 1D N=1024, padded to 2048, ran a batch of 16 13% faster unsplit and a batch of 32 as
-# fast either way; 2D 32x32 L=8 a batch of 4 10% faster unsplit); torch's many small calls
-# contend for the GIL from two threads, so torch splits from twice that (`TorchBackend`).
-# `map_batches_into` cuts slices of at most MAX_SLICE_SAMPLES padded samples, so that
-# a thread holds the working arrays of a few signals: 2D 224x224 J=3 L=8 (padded 240x240), 96
-# float32 images in slices of 4-5 peaked at 200 MB instead of 440 with NumPy (470 instead of
-# 920 with torch) and ran 2-6% faster; slices of 2^17 samples cost torch 15-20% (2D 64x64 J=6,
-# 224x224), where each call's fixed cost is higher.
-MIN_SLICE_SAMPLES = 2**15
-MAX_SLICE_SAMPLES = 2**18
-
-
 class Backend:
+    """Tuning constants (`scatflow.tuning`) may be overridden per backend by attributes of the
+    same name in lower case (`min_slice_samples`, `slab_bytes`, ...)."""
+
     name = None
     threads = 1  # CPU backends: threads that `map_batches` splits a batch over
-    min_slice_samples = MIN_SLICE_SAMPLES  # per thread's slice, of padded signals
-    max_slice_samples = MAX_SLICE_SAMPLES  # per slice of `map_batches_into`, of padded signals
 
     def map_batches(self, fn, x, padded_size):
         """`fn(backend, x)`, a list of arrays with the batch first. Where `splits_batches(x)`,
@@ -60,12 +49,12 @@ class Backend:
         """`map_batches` writing array i of each slice of the batch into `out[start:stop, i]`
         (out: (batch, arrays, size), each array flattened) as soon as the slice is done: the
         slices' arrays are never all held at once, nor their concatenation and stack. Slices
-        hold at most `max_slice_samples` samples of the signals as the core pads them
+        hold at most MAX_SLICE_SAMPLES samples of the signals as the core pads them
         (`padded_size` each), so that a thread works on a few signals at a time. The writes
         happen in this thread. For backends that write in place."""
         batch = x.shape[0]
-        bounds = self._slice_bounds(x, padded_size,
-                                    math.ceil(batch * padded_size / self.max_slice_samples))
+        max_samples = setting(self, "MAX_SLICE_SAMPLES")
+        bounds = self._slice_bounds(x, padded_size, math.ceil(batch * padded_size / max_samples))
         slices = self._map_slices(fn, x, bounds, padded_size)  # first in the zip: runs to its end
         for arrays, start, stop in zip(slices, bounds[:-1], bounds[1:]):
             for i, array in enumerate(arrays):
@@ -74,13 +63,13 @@ class Backend:
 
     def _slice_bounds(self, x, padded_size, at_least=1):
         """Boundaries of contiguous slices of x's batch: one per thread, fewer where a slice
-        would get under `min_slice_samples` padded samples (small work runs faster unsplit), and
+        would get under MIN_SLICE_SAMPLES padded samples (small work runs faster unsplit), and
         at least `at_least`; at most one slice per signal, and one slice in all where the batch
         is unknown (symbolic) or x may not be split (`splits_batches`)."""
         batch = x.shape[0]
         if batch is None or not self.splits_batches(x):
             return [0, batch]
-        per_thread = min(self.threads, batch * padded_size // self.min_slice_samples)
+        per_thread = min(self.threads, batch * padded_size // setting(self, "MIN_SLICE_SAMPLES"))
         parts = min(max(1, at_least, per_thread), batch)
         return [batch * i // parts for i in range(parts + 1)]
 
@@ -100,11 +89,10 @@ class Backend:
     def _whole_batch_backend(self, x, padded_size):
         """The backend for a batch that is not split: this one, whose library may use threads
         of its own (the FFTs of a large signal), or the single-threaded `worker_backend` where
-        the batch is too small to split (NumPy 1D N=1024 batch 16: 7-8 ms single-threaded,
-        11-12 ms with two-thread FFTs of tiny arrays)."""
+        the batch is too small to split (multi-threaded FFTs of small arrays are slower)."""
         batch = x.shape[0]
         if (self.threads <= 1 or batch is None
-                or batch * padded_size >= self.threads * self.min_slice_samples):
+                or batch * padded_size >= self.threads * setting(self, "MIN_SLICE_SAMPLES")):
             return self
         return self.worker_backend()
 
@@ -168,19 +156,20 @@ class Backend:
         Accumulated block by block so that the full-size product is never stored; where
         `writes_in_place(x, filters)`, a cache-sized slab of x's leading rows at a time: the
         product fans out over the filters, so a whole-array accumulator is many times the cache
-        and each of its passes would go to memory (1.6-2.2x faster here). Where more than
-        MAX_BLOCKS blocks and most of all blocks are to be summed (small arrays at large
+        and each of its passes would go to memory. Where more than
+        MAX_BLOCKS (`scatflow.tuning`) blocks and most of all blocks are to be summed (small arrays at large
         decimations), a per-block Python loop costs more than the product itself: the whole
         product is summed over its blocks in one call."""
         if factor == 1:
             return x * filters
         sizes = [n // factor for n in x.shape[-ndim:]]
-        if blocks is not None and len(blocks) > MAX_BLOCKS:
+        max_blocks = setting(self, "MAX_BLOCKS")
+        if blocks is not None and len(blocks) > max_blocks:
             spans = [sorted({b[axis] for b in blocks}) for axis in range(ndim)]
             if math.prod(map(len, spans)) <= factor**ndim // 4:
                 return self._periodize_spans(x, filters, factor, sizes, spans)
         blocks = _blocks(factor, sizes, blocks)
-        if len(blocks) > max(MAX_BLOCKS, factor**ndim // 4):
+        if len(blocks) > max(max_blocks, factor**ndim // 4):
             product = x * filters
             lead = product.ndim - ndim
             shape = tuple(product.shape[:lead])
@@ -239,17 +228,13 @@ class Backend:
         row_shape = tuple(max(a, b) for a, b in zip(rows.shape[1:-ndim], filters.shape[:-ndim])) + tuple(
             n // factor for n in x.shape[-ndim:])
         out = self.empty((rows.shape[0],) + row_shape, like=x)
-        slab = max(1, SLAB_BYTES // (math.prod(row_shape) * x.itemsize))
+        slab = max(1, setting(self, "SLAB_BYTES") // (math.prod(row_shape) * x.itemsize))
         term = self.empty((min(slab, rows.shape[0]),) + row_shape, like=x)
         for start in range(0, rows.shape[0], slab):
             total = out[start:start + slab]
             self._block_mean(rows[start:start + slab], filters, blocks, factor**ndim, total,
                              term[:total.shape[0]])
         return self.reshape(out, lead + row_shape)
-
-
-SLAB_BYTES = 2**20  # accumulator of one slab of `multiply_periodize`: about a core's cache
-MAX_BLOCKS = 16  # `multiply_periodize` loops over at most this many blocks (factor 4 in 2D)
 
 
 def _blocks(factor, sizes, numbers=None):
