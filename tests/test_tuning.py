@@ -14,7 +14,7 @@ class SmallStepsBackend(NumpyBackend):
     scattering1d_working_bytes = 1
 
 
-def test_a_backend_attribute_overrides_the_default_and_the_default_is_read_at_call_time(monkeypatch):
+def test_a_backend_attribute_overrides_the_default_read_at_call_time(monkeypatch):
     backend, plain = SmallStepsBackend(threads=1), NumpyBackend(threads=1)
     assert tuning.setting(backend, "SCATTERING1D_WORKING_BYTES") == 1
     assert tuning.setting(plain, "SCATTERING1D_WORKING_BYTES") == tuning.SCATTERING1D_WORKING_BYTES

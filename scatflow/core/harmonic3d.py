@@ -16,8 +16,8 @@ group costs one broadcast product X * radial for its rows (the scales j of one s
 for the second order one U1's with j2 > j1), one product with the angular factors and one inverse
 FFT call for all of them. Groups hold about `group_bytes` (rows, then orders m, are split to
 fit) and a batch chunk keeps at most about `working_bytes` per array (HARMONIC3D_GROUP_BYTES and
-HARMONIC3D_WORKING_BYTES in `scatflow.tuning` unless given). Degree l = 0 and rotation_covariant=False apply a single filter: a plain
-modulus, never a square root.
+HARMONIC3D_WORKING_BYTES in `scatflow.tuning` unless given). Degree l = 0 and
+rotation_covariant=False apply a single filter: a plain modulus, never a square root.
 
 Mirrored orders: the input and the moduli are real, so where the filter is mirror-symmetric
 on the DFT grid (`filters.harmonic3d.mirror_symmetric`: even sizes, and a filter negligible on

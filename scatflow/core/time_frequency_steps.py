@@ -5,8 +5,8 @@ T low-pass in time (after the F low-pass: both are linear, and it leaves fewer r
 slicing of the result into the outputs of the input's paths.
 
 The products run on groups of signals and slices of time (TIME_FREQUENCY_STEP_BYTES of
-complex rows at a time, `scatflow.tuning`), and with local averaging only on the samples the T low-pass carries to an output sample
-(`needed_samples`): the rest are zeros to PRUNE_EPS.
+complex rows at a time, `scatflow.tuning`), and with local averaging only on the samples the T
+low-pass carries to an output sample (`needed_samples`): the rest are zeros to PRUNE_EPS.
 """
 
 from ..tuning import setting
