@@ -2,19 +2,16 @@
 
 A backend subclasses `Backend` and supplies its array library's FFTs, pointwise operations and
 shape operations (see `scatflow.backends.numpy`, the reference); these generic versions use only
-slicing, `+`, `*` and the backend's own `take`.
+slicing, `+`, `*` and the backend's own `take`. How a batch is split over threads is
+`scatflow.core.batches`'s: a backend only says what its library allows (`threads`, ...).
 """
 
 import contextlib
 import itertools
 import math
 import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from ..tuning import setting
-
-_POOL_LOCK = threading.Lock()
 
 
 def default_threads():
@@ -32,72 +29,10 @@ class Backend:
     same name in lower case (`min_slice_samples`, `slab_bytes`, ...)."""
 
     name = None
-    threads = 1  # CPU backends: threads that `map_batches` splits a batch over
-
-    def map_batches(self, fn, x, padded_size):
-        """`fn(backend, x)`, a list of arrays with the batch first. Where `splits_batches(x)`,
-        computed on contiguous slices of the batch (`_slice_bounds`; the core pads each signal
-        to `padded_size` samples) in parallel threads (the array libraries release the GIL) and
-        concatenated back."""
-        bounds = self._slice_bounds(x, padded_size)
-        if len(bounds) <= 2:
-            return fn(self._whole_batch_backend(x, padded_size), x)
-        results = list(self._map_slices(fn, x, bounds, padded_size))
-        return [self.concatenate(arrays, axis=0) for arrays in zip(*results)]
-
-    def map_batches_into(self, fn, x, out, padded_size):
-        """`map_batches` writing array i of each slice of the batch into `out[start:stop, i]`
-        (out: (batch, arrays, size), each array flattened) as soon as the slice is done: the
-        slices' arrays are never all held at once, nor their concatenation and stack. Slices
-        hold at most MAX_SLICE_SAMPLES samples of the signals as the core pads them
-        (`padded_size` each), so that a thread works on a few signals at a time. The writes
-        happen in this thread. For backends that write in place."""
-        batch = x.shape[0]
-        max_samples = setting(self, "MAX_SLICE_SAMPLES")
-        bounds = self._slice_bounds(x, padded_size, math.ceil(batch * padded_size / max_samples))
-        slices = self._map_slices(fn, x, bounds, padded_size)  # first in the zip: runs to its end
-        for arrays, start, stop in zip(slices, bounds[:-1], bounds[1:]):
-            for i, array in enumerate(arrays):
-                out[start:stop, i] = self.reshape(array, (stop - start, -1))
-        return out
-
-    def _slice_bounds(self, x, padded_size, at_least=1):
-        """Boundaries of contiguous slices of x's batch: one per thread, fewer where a slice
-        would get under MIN_SLICE_SAMPLES padded samples (small work runs faster unsplit), and
-        at least `at_least`; at most one slice per signal, and one slice in all where the batch
-        is unknown (symbolic) or x may not be split (`splits_batches`)."""
-        batch = x.shape[0]
-        if batch is None or not self.splits_batches(x):
-            return [0, batch]
-        per_thread = min(self.threads, batch * padded_size // setting(self, "MIN_SLICE_SAMPLES"))
-        parts = min(max(1, at_least, per_thread), batch)
-        return [batch * i // parts for i in range(parts + 1)]
-
-    def _map_slices(self, fn, x, bounds, padded_size):
-        """Yields fn(backend, slice of x) for the slices, in order: computed in the thread pool,
-        or one after the other in this thread where there is one thread or one slice."""
-        slices = zip(bounds[:-1], bounds[1:])
-        if self.threads <= 1 or len(bounds) <= 2:
-            backend = self._whole_batch_backend(x, padded_size)
-            yield from (fn(backend, x[start:stop]) for start, stop in slices)
-            return
-        pool, worker = self._thread_pool()
-        in_mode = self.in_calling_threads_mode(fn)
-        with self.threads_split():
-            yield from pool.map(lambda bound: in_mode(worker, x[bound[0]:bound[1]]), slices)
-
-    def _whole_batch_backend(self, x, padded_size):
-        """The backend for a batch that is not split: this one, whose library may use threads
-        of its own (the FFTs of a large signal), or the single-threaded `worker_backend` where
-        the batch is too small to split (multi-threaded FFTs of small arrays are slower)."""
-        batch = x.shape[0]
-        if (self.threads <= 1 or batch is None
-                or batch * padded_size >= self.threads * setting(self, "MIN_SLICE_SAMPLES")):
-            return self
-        return self.worker_backend()
+    threads = 1  # CPU backends: threads that `core.batches` splits a batch over
 
     def threads_split(self):
-        """A context around the threads of `map_batches` (e.g. keeping libraries that have
+        """A context around the threads of `core.batches` (e.g. keeping libraries that have
         their own thread pools single-threaded while they run)."""
         return contextlib.nullcontext()
 
@@ -107,28 +42,15 @@ class Backend:
         return fn
 
     def splits_batches(self, x):
-        """Whether `map_batches` may split `x` over threads (CPU arrays)."""
+        """Whether `core.batches` may split `x` over threads (CPU arrays)."""
         return True
 
     def worker_backend(self):
-        """The backend the threads of `map_batches` run with."""
+        """The backend the threads of `core.batches` run with."""
         return self
 
     def init_worker_thread(self):
-        """Run once in each thread of `map_batches`'s pool (e.g. to keep it single-threaded)."""
-
-    def __getstate__(self):
-        """Pickles (a frontend holding this backend, a Dask task) leave the thread pool out."""
-        return {k: v for k, v in self.__dict__.items() if k != "_pool"}
-
-    def _thread_pool(self):
-        """The pool and its worker backend, made on first use."""
-        with _POOL_LOCK:
-            if getattr(self, "_pool", None) is None:
-                self._pool = (ThreadPoolExecutor(self.threads, thread_name_prefix="scatflow",
-                                                 initializer=self.init_worker_thread),
-                              self.worker_backend())
-            return self._pool
+        """Run once in each thread of `core.batches`'s pool (e.g. to keep it single-threaded)."""
 
     def device(self, x):
         """The device `x` lives on (None where the library has one device), a filter-cache key."""
@@ -156,8 +78,8 @@ class Backend:
         Accumulated block by block so that the full-size product is never stored; where
         `writes_in_place(x, filters)`, a cache-sized slab of x's leading rows at a time: the
         product fans out over the filters, so a whole-array accumulator is many times the cache
-        and each of its passes would go to memory. Where more than
-        MAX_BLOCKS (`scatflow.tuning`) blocks and most of all blocks are to be summed (small arrays at large
+        and each of its passes would go to memory. Where more than MAX_BLOCKS
+        (`scatflow.tuning`) blocks and most of all blocks are to be summed (small arrays at large
         decimations), a per-block Python loop costs more than the product itself: the whole
         product is summed over its blocks in one call."""
         if factor == 1:

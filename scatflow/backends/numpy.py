@@ -4,7 +4,7 @@ Every primitive works on the trailing `ndim` axes (the signal axes) and broadcas
 leading ones, so a core can stack filters on an extra axis and run one call for many paths.
 Another array library (CuPy, ...) reuses this class with its own `xp` and `fft` namespaces.
 
-CPU parallelism: `map_batches` (see `base.Backend`) runs the core on slices of the batch in
+CPU parallelism: `scatflow.core.batches` runs the core on slices of the batch in
 `threads` threads (NumPy and pocketfft release the GIL), each with single-threaded FFTs; a batch
 of one uses the threads inside its FFTs instead.
 """

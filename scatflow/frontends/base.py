@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from ..core.batches import map_batches, map_batches_into
 from ..core.paths import count_by_order, meta_from_paths
 from ..dispatch import type_name
 from ..errors import BackendError, ParameterTypeError, ShapeError
@@ -265,7 +266,7 @@ class ScatteringBase:
             return backend.reshape(self._array_in_place(run, flat, backend),
                                    batch_shape + tuple(self.core.array_shape))
         padded_size = math.prod(self.core.padded_shape)
-        return self._format(backend.map_batches(run, flat, padded_size), batch_shape, backend)
+        return self._format(map_batches(backend, run, flat, padded_size), batch_shape, backend)
 
     __call__ = scattering
 
@@ -327,7 +328,7 @@ class ScatteringBase:
         paths = len(self.core.paths)
         size = math.prod(self.core.array_shape) // paths
         out = backend.empty((flat.shape[0], paths, size), like=flat)
-        return backend.map_batches_into(run, flat, out, math.prod(self.core.padded_shape))
+        return map_batches_into(backend, run, flat, out, math.prod(self.core.padded_shape))
 
     def _format(self, coefficients, batch_shape, backend):
         paths = self.core.paths
