@@ -337,8 +337,9 @@ def compute(*arrays, client=None, resources="auto", **kwargs):
     any array is CuPy-backed; a dict is passed on as it is; None asks for nothing.
 
     The resources are given at submission (`client.compute(..., resources=)`), which holds for
-    every task of the graph: annotations made while building the graph are dropped by Dask's
-    graph fusion (ecosystem notes §2.3). Returns the futures' results, like `dask.compute`."""
+    every task of the graph: annotations made while building the graph (`dask.annotate`) are
+    dropped when Dask optimizes the graph before submitting it (low-level fusion; dask/dask
+    issue #7036). Returns the futures' results, like `dask.compute`."""
     from distributed import default_client
 
     client = default_client() if client is None else client
