@@ -19,7 +19,8 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import partial
 
-from ..filters.morlet1d import compute_border_indices, compute_padding, filter_bank_1d, filter_params
+from ..filters.morlet1d import compute_border_indices, compute_padding, filter_bank_1d
+from ..filters.morlet1d_design import filter_params
 from ..tuning import setting
 from . import planning_batch
 from .paths import OutputAxis, Path

@@ -20,8 +20,8 @@ import math
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from ..filters.morlet1d import (SIGMA0, compute_border_indices, compute_padding, filter_bank_1d,
-                                filter_params)
+from ..filters.morlet1d import compute_border_indices, compute_padding, filter_bank_1d
+from ..filters.morlet1d_design import SIGMA0, filter_params
 from ..filters.time_frequency import (PRUNE_EPS, frequency_filter_params, frequency_operator,
                                       frequency_padding)
 from . import planning_batch
