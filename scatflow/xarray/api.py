@@ -53,6 +53,7 @@ import numpy as np
 
 from .. import dask as scat_dask
 from .. import registry
+from .._version import __version__
 from ..dispatch import type_name
 
 LONG_NAMES = {
@@ -288,8 +289,6 @@ def _json(value):
 
 
 def _attrs(name, frontend, dims, chunking, nan_policy, backend):
-    from .. import __version__
-
     attrs = {"scatflow_transform": name, "scatflow_version": __version__,
              "scatflow_dims": list(dims),
              "scatflow_output_dims": list(_output_dims(frontend, (), dims)[0])}
