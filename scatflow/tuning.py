@@ -8,8 +8,10 @@ were measured on a 2-core CPU; the measurements behind them are in `benchmarks/R
 A backend overrides one with an attribute of the same name in lower case (e.g.
 `TorchBackend.min_slice_samples`; a GPU backend, whose calls cost more and whose memory is
 larger, would raise the working sets); `setting(backend, name)` reads it, falling back to the
-default here. This module imports nothing, so every layer may read it.
+default here. This module imports only `sys`, so every layer may read it.
 """
+
+import sys
 
 # -- batches split over threads (`core.batches`), in samples of the signals as the core pads them
 MIN_SLICE_SAMPLES = 2**15  # a thread's slice pays for itself from about this much work
@@ -39,8 +41,12 @@ TIME_FREQUENCY_STEP_BYTES = 2**24  # complex rows of one frequency product (B, [
 TIME_FREQUENCY_STEP_SIGNALS = 16
 
 
+_DEFAULTS = sys.modules[__name__]  # read at call time (tests patch them); not `globals()`,
+# which torch.compile cannot trace
+
+
 def setting(backend, name):
     """The tuning constant `name` for `backend`: its lower-case attribute where it has one
     (not None), else the default of this module."""
     value = getattr(backend, name.lower(), None)
-    return globals()[name] if value is None else value
+    return getattr(_DEFAULTS, name) if value is None else value
