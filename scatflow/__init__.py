@@ -10,8 +10,7 @@ import importlib.abc
 import importlib.util
 import sys
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .entry import (  # noqa: E402
     HarmonicScattering3D,
     Scattering1D,

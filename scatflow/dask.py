@@ -50,6 +50,7 @@ import numpy as np
 from . import registry
 from .backends.base import reflect_indices
 from .backends.numpy import NumpyBackend
+from .dispatch import is_cupy, type_name
 from .frontends import numpy as numpy_frontend
 from .frontends.base import compute_dtype
 
@@ -116,7 +117,7 @@ def _check(x, axes, transform, chunking, nan_policy, backend):
     import dask.array as da
 
     if not isinstance(x, da.Array):
-        raise TypeError(f"x must be a dask array; got {type(x).__module__}.{type(x).__name__} "
+        raise TypeError(f"x must be a dask array; got {type_name(x)} "
                         f"(wrap it with dask.array.from_array)")
     if x.dtype.kind not in "biuf":
         raise TypeError(f"x must have a real numeric dtype; got {x.dtype}")
@@ -203,7 +204,7 @@ def _scatter_block(block, cls_name, frozen, nan_policy, backend, crop):
     """The task: scattering coefficients of one block, from the process's cached frontend.
     backend="cupy" on a NumPy block (a zarr store's) copies it to the GPU and the coefficients
     back, so that the array stays what its meta says: NumPy-backed."""
-    on_gpu = type(block).__module__.partition(".")[0] == "cupy"
+    on_gpu = is_cupy(block)
     if backend == "cupy" and not on_gpu:
         import cupy
 
@@ -228,7 +229,7 @@ def _scatter_block(block, cls_name, frozen, nan_policy, backend, crop):
 
 
 def _namespace(block):
-    if type(block).__module__.partition(".")[0] == "cupy":
+    if is_cupy(block):
         import cupy
 
         return cupy
@@ -322,7 +323,7 @@ def _halo(cls_name, x, kwargs, frontend, dtype, nan_policy, backend):
 # -- running on a cluster -----------------------------------------------------------------------
 def is_gpu_array(x):
     """Whether the dask array `x` holds CuPy blocks (from its `_meta`)."""
-    return type(getattr(x, "_meta", None)).__module__.partition(".")[0] == "cupy"
+    return is_cupy(getattr(x, "_meta", None))
 
 
 def gpu_resources(x):
@@ -336,8 +337,9 @@ def compute(*arrays, client=None, resources="auto", **kwargs):
     any array is CuPy-backed; a dict is passed on as it is; None asks for nothing.
 
     The resources are given at submission (`client.compute(..., resources=)`), which holds for
-    every task of the graph: annotations made while building the graph are dropped by Dask's
-    graph fusion (ecosystem notes §2.3). Returns the futures' results, like `dask.compute`."""
+    every task of the graph: annotations made while building the graph (`dask.annotate`) are
+    dropped when Dask optimizes the graph before submitting it (low-level fusion; dask/dask
+    issue #7036). Returns the futures' results, like `dask.compute`."""
     from distributed import default_client
 
     client = default_client() if client is None else client

@@ -12,8 +12,9 @@ import pytest
 
 import scatflow.filters.harmonic3d as fh
 import scatflow.numpy as snp
-from scatflow.backends.base import Backend
+from scatflow import tuning
 from scatflow.backends.numpy import NumpyBackend
+from scatflow.core import batches
 
 CASES = [
     ("Scattering1D", dict(J=4, shape=256, Q=(4, 2)), (5, 2, 256)),
@@ -36,7 +37,7 @@ def stacked_list_output(S, x):
 @pytest.mark.parametrize("name, kwargs, shape", CASES)
 def test_array_output_in_slices_of_one_signal_equals_the_paths_stacked(
         monkeypatch, name, kwargs, shape, threads):
-    monkeypatch.setattr(Backend, "max_slice_samples", 1)
+    monkeypatch.setattr(tuning, "MAX_SLICE_SAMPLES", 1)
     S = getattr(snp, name)(**kwargs, backend=NumpyBackend(threads=threads))
     x = np.random.default_rng(0).standard_normal(shape)
     out = S(x)
@@ -50,7 +51,7 @@ def test_torch_array_output_in_slices_matches_list_output_and_gradients_still_fl
     torch = pytest.importorskip("torch")
     import scatflow.torch as storch
 
-    monkeypatch.setattr(Backend, "max_slice_samples", 1)
+    monkeypatch.setattr(tuning, "MAX_SLICE_SAMPLES", 1)
     S = storch.Scattering2D(J=2, shape=(16, 16), L=4)
     x = torch.randn(5, 16, 16, dtype=torch.float64)
     out = S(x)
@@ -73,7 +74,7 @@ def test_torch_split_batch_keeps_the_callers_autograd_mode(mode, requires_grad, 
 
     S = storch.Scattering1D(J=3, shape=128, out_type=out_type, backend=TorchBackend(threads=2))
     x = torch.randn(512, 128, dtype=torch.float64, requires_grad=requires_grad)  # split
-    assert len(S.backend._slice_bounds(x, S.core.N_padded)) == 3
+    assert len(batches.slice_bounds(S.backend, x, S.core.N_padded)) == 3
     with getattr(torch, mode)():
         out = S(x)
     expected = S(x.detach())
@@ -88,10 +89,12 @@ def test_torch_split_batch_keeps_the_callers_autograd_mode(mode, requires_grad, 
 def test_small_work_runs_unsplit_and_large_work_on_every_thread():
     backend = NumpyBackend(threads=2)
     x = np.zeros((16, 1024))
-    assert backend._slice_bounds(x, padded_size=2048) == [0, 16]  # 2^15 padded samples in all
-    assert backend._slice_bounds(x, padded_size=4096) == [0, 8, 16]
-    assert backend._slice_bounds(x, padded_size=4096, at_least=8) == list(range(0, 18, 2))
-    assert backend._slice_bounds(np.zeros((3, 1 << 20)), 1 << 20, at_least=10) == [0, 1, 2, 3]
+    # 2^15 padded samples in all: unsplit
+    assert batches.slice_bounds(backend, x, padded_size=2048) == [0, 16]
+    assert batches.slice_bounds(backend, x, padded_size=4096) == [0, 8, 16]
+    assert batches.slice_bounds(backend, x, padded_size=4096, at_least=8) == list(range(0, 18, 2))
+    long_signals = np.zeros((3, 1 << 20))
+    assert batches.slice_bounds(backend, long_signals, 1 << 20, at_least=10) == [0, 1, 2, 3]
 
 
 def test_unsplit_small_work_runs_single_threaded_and_a_large_signal_with_the_librarys_threads():
@@ -102,8 +105,8 @@ def test_unsplit_small_work_runs_single_threaded_and_a_large_signal_with_the_lib
         seen.append((threading.current_thread(), worker.threads))
         return [chunk]
 
-    backend.map_batches(fn, np.zeros((4, 1024)), padded_size=2048)  # 1D N=1024 batch 4
-    backend.map_batches(fn, np.zeros((1, 1 << 16)), padded_size=1 << 17)  # one long signal
+    batches.map_batches(backend, fn, np.zeros((4, 1024)), padded_size=2048)  # 1D N=1024 batch 4
+    batches.map_batches(backend, fn, np.zeros((1, 1 << 16)), padded_size=1 << 17)  # a long signal
     assert seen == [(threading.current_thread(), 1), (threading.current_thread(), 2)]
 
 
@@ -112,8 +115,8 @@ def test_torch_splits_from_larger_work_than_numpy():
     from scatflow.backends.torch import TorchBackend
 
     x = torch.zeros(32, 1024)  # 1D N=1024 padded to 2048: 2x faster unsplit in torch
-    assert TorchBackend(threads=2)._slice_bounds(x, padded_size=2048) == [0, 32]
-    assert NumpyBackend(threads=2)._slice_bounds(x.numpy(), padded_size=2048) == [0, 16, 32]
+    assert batches.slice_bounds(TorchBackend(threads=2), x, padded_size=2048) == [0, 32]
+    assert batches.slice_bounds(NumpyBackend(threads=2), x.numpy(), padded_size=2048) == [0, 16, 32]
 
 
 def test_one_thread_runs_its_slices_in_the_calling_thread():
@@ -125,7 +128,7 @@ def test_one_thread_runs_its_slices_in_the_calling_thread():
         seen.append((threading.current_thread(), worker))
         return [chunk * 2, chunk[:, :1]]
 
-    out = backend.map_batches_into(fn, x, np.empty((6, 2, 2)), padded_size=2**17)
+    out = batches.map_batches_into(backend, fn, x, np.empty((6, 2, 2)), padded_size=2**17)
     assert len(seen) == 3 and all(t is threading.current_thread() and w is backend for t, w in seen)
     np.testing.assert_array_equal(out[:, 0], x * 2)
     np.testing.assert_array_equal(out[:, 1, :1], x[:, :1])
@@ -144,9 +147,9 @@ def test_slices_bound_the_working_memory(monkeypatch):
     S = snp.Scattering2D(J=3, shape=(64, 64), L=8, backend=NumpyBackend(threads=1))
     x = np.random.default_rng(0).standard_normal((16, 64, 64))
     S(x)  # converts the filters
-    monkeypatch.setattr(Backend, "max_slice_samples", 2**30)
+    monkeypatch.setattr(tuning, "MAX_SLICE_SAMPLES", 2**30)
     whole = traced_peak(S, x)
-    monkeypatch.setattr(Backend, "max_slice_samples", 1)
+    monkeypatch.setattr(tuning, "MAX_SLICE_SAMPLES", 1)
     sliced = traced_peak(S, x)
     assert sliced < whole / 2
 

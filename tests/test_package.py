@@ -75,15 +75,16 @@ def test_numpy_backend_reflect_pad_and_irfft():
 ])
 def test_threaded_batches_equal_one_thread(monkeypatch, name, kwargs, x_shape):
     import scatflow.numpy
-    from scatflow.backends.base import Backend
+    from scatflow import tuning
     from scatflow.backends.numpy import NumpyBackend
+    from scatflow.core import batches
 
-    monkeypatch.setattr(Backend, "min_slice_samples", 1)  # split even this small work
+    monkeypatch.setattr(tuning, "MIN_SLICE_SAMPLES", 1)  # split even this small work
     x = np.random.default_rng(4).standard_normal(x_shape)
     threaded = getattr(scatflow.numpy, name)(backend=NumpyBackend(threads=3), **kwargs)
     single = getattr(scatflow.numpy, name)(backend=NumpyBackend(threads=1), **kwargs)
     np.testing.assert_allclose(threaded(x), single(x), rtol=1e-13, atol=1e-15)
-    assert threaded._backend._pool is not None and getattr(single._backend, "_pool", None) is None
+    assert threaded._backend in batches._POOLS and single._backend not in batches._POOLS
 
 
 @pytest.mark.parametrize("name, kwargs, x_shape", [
@@ -95,6 +96,7 @@ def test_torch_threaded_batches_equal_one_thread_with_gradients(monkeypatch, nam
     torch = pytest.importorskip("torch")
     import scatflow.torch
     from scatflow.backends.torch import TorchBackend
+    from scatflow.core import batches
 
     monkeypatch.setattr(TorchBackend, "min_slice_samples", 1)  # split even this small work
     results = []
@@ -104,7 +106,7 @@ def test_torch_threaded_batches_equal_one_thread_with_gradients(monkeypatch, nam
         out = S(x)
         out.square().sum().backward()
         results.append((out.detach().numpy(), x.grad.numpy()))
-        assert (getattr(S._backend, "_pool", None) is not None) == (threads > 1)
+        assert (S._backend in batches._POOLS) == (threads > 1)
     (out3, grad3), (out1, grad1) = results
     np.testing.assert_allclose(out3, out1, rtol=1e-13, atol=1e-15)
     # the 3D core sizes its groups of products by the slice's batch: sums in another order, which

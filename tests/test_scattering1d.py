@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from reference import fixture_files, list_error, scatflow_kwargs, worst_channel_error
+from scatflow import tuning
 from scatflow.backends import get_backend
-from scatflow.core import scattering1d as core1d
 from scatflow.filters import morlet1d
 from scatflow.frontends.scattering1d import Scattering1DBase
 from scatflow.numpy import Scattering1D
@@ -173,7 +173,7 @@ def test_small_working_arrays_give_the_same_numbers(monkeypatch):
     S = Scattering1D(6, 1024, (8, 2))
     x = np.random.default_rng(6).standard_normal((3, 1024))
     expected = S(x)
-    monkeypatch.setattr(core1d, "WORKING_BYTES", 1)
+    monkeypatch.setattr(tuning, "SCATTERING1D_WORKING_BYTES", 1)
     np.testing.assert_array_equal(S(x), expected)
 
 

@@ -247,10 +247,10 @@ def test_lowpass_matrices_equal_the_fourier_lowpass(M, N, J, filter_levels):
                                                      ((2, 3, 1, 16, 24), (4, 16, 24))])
 @pytest.mark.parametrize("library", ["numpy", "torch"])
 def test_multiply_periodize_in_slabs_equals_the_generic_one(x_shape, filters_shape, library, monkeypatch):
-    import scatflow.backends.base as base_module
+    from scatflow import tuning
     from scatflow.backends import get_backend
 
-    monkeypatch.setattr(base_module, "SLAB_BYTES", 3000)  # several slabs, a short last one
+    monkeypatch.setattr(tuning, "SLAB_BYTES", 3000)  # several slabs, a short last one
     backend = get_backend(library)
     rng = np.random.default_rng(5)
     x = backend.asarray(rng.standard_normal(x_shape) + 1j * rng.standard_normal(x_shape))
@@ -261,7 +261,7 @@ def test_multiply_periodize_in_slabs_equals_the_generic_one(x_shape, filters_sha
         monkeypatch.setattr(type(backend), "writes_in_place", lambda self, x, filters: False)
         generic = backend.multiply_periodize(x, filters, factor, 2)
         monkeypatch.undo()
-        monkeypatch.setattr(base_module, "SLAB_BYTES", 3000)
+        monkeypatch.setattr(tuning, "SLAB_BYTES", 3000)
         np.testing.assert_array_equal(np.asarray(slabs), np.asarray(generic))
     if library == "torch":  # autograd needs the generic, out-of-place products
         assert not backend.writes_in_place(x.clone().requires_grad_(), filters)

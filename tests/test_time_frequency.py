@@ -177,11 +177,11 @@ def test_a_signals_coefficients_do_not_depend_on_its_batch(params, monkeypatch):
     """Bit for bit (a dask chunk or a zarr store's batch must give what a whole array gives):
     with a small product budget, many slices of time and groups of signals, each signal's
     coefficients are those it has alone."""
-    from scatflow.core import time_frequency_steps
+    from scatflow import tuning
 
-    monkeypatch.setattr(time_frequency_steps, "STEP_BYTES", 2**20)
+    monkeypatch.setattr(tuning, "TIME_FREQUENCY_STEP_BYTES", 2**20)
     S = TimeFrequencyScattering(J=5, J_fr=2, Q=4, shape=1024, **params)
-    x = np.random.default_rng(7).standard_normal((time_frequency_steps.STEP_SIGNALS + 3, 1024))
+    x = np.random.default_rng(7).standard_normal((tuning.TIME_FREQUENCY_STEP_SIGNALS + 3, 1024))
     for dtype in (np.float32, np.float64):
         whole = S(x.astype(dtype))
         np.testing.assert_array_equal(whole, np.concatenate([S(x[i:i + 1].astype(dtype))

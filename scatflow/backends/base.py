@@ -2,17 +2,16 @@
 
 A backend subclasses `Backend` and supplies its array library's FFTs, pointwise operations and
 shape operations (see `scatflow.backends.numpy`, the reference); these generic versions use only
-slicing, `+`, `*` and the backend's own `take`.
+slicing, `+`, `*` and the backend's own `take`. How a batch is split over threads is
+`scatflow.core.batches`'s: a backend only says what its library allows (`threads`, ...).
 """
 
 import contextlib
 import itertools
 import math
 import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
-_POOL_LOCK = threading.Lock()
+from ..tuning import setting
 
 
 def default_threads():
@@ -25,91 +24,15 @@ def default_threads():
     return int(value)
 
 
-# Slices of a batch (`map_batches`, `map_batches_into`), measured on 2 cores, in samples of the
-# signals as the core pads them. A slice per thread pays for itself from about MIN_SLICE_SAMPLES
-# (NumPy: 1D N=1024, padded to 2048, ran a batch of 16 13% faster unsplit and a batch of 32 as
-# fast either way; 2D 32x32 L=8 a batch of 4 10% faster unsplit); torch's many small calls
-# contend for the GIL from two threads, so torch splits from twice that (`TorchBackend`).
-# `map_batches_into` cuts slices of at most MAX_SLICE_SAMPLES padded samples, so that
-# a thread holds the working arrays of a few signals: 2D 224x224 J=3 L=8 (padded 240x240), 96
-# float32 images in slices of 4-5 peaked at 200 MB instead of 440 with NumPy (470 instead of
-# 920 with torch) and ran 2-6% faster; slices of 2^17 samples cost torch 15-20% (2D 64x64 J=6,
-# 224x224), where each call's fixed cost is higher.
-MIN_SLICE_SAMPLES = 2**15
-MAX_SLICE_SAMPLES = 2**18
-
-
 class Backend:
+    """Tuning constants (`scatflow.tuning`) may be overridden per backend by attributes of the
+    same name in lower case (`min_slice_samples`, `slab_bytes`, ...)."""
+
     name = None
-    threads = 1  # CPU backends: threads that `map_batches` splits a batch over
-    min_slice_samples = MIN_SLICE_SAMPLES  # per thread's slice, of padded signals
-    max_slice_samples = MAX_SLICE_SAMPLES  # per slice of `map_batches_into`, of padded signals
-
-    def map_batches(self, fn, x, padded_size):
-        """`fn(backend, x)`, a list of arrays with the batch first. Where `splits_batches(x)`,
-        computed on contiguous slices of the batch (`_slice_bounds`; the core pads each signal
-        to `padded_size` samples) in parallel threads (the array libraries release the GIL) and
-        concatenated back."""
-        bounds = self._slice_bounds(x, padded_size)
-        if len(bounds) <= 2:
-            return fn(self._whole_batch_backend(x, padded_size), x)
-        results = list(self._map_slices(fn, x, bounds, padded_size))
-        return [self.concatenate(arrays, axis=0) for arrays in zip(*results)]
-
-    def map_batches_into(self, fn, x, out, padded_size):
-        """`map_batches` writing array i of each slice of the batch into `out[start:stop, i]`
-        (out: (batch, arrays, size), each array flattened) as soon as the slice is done: the
-        slices' arrays are never all held at once, nor their concatenation and stack. Slices
-        hold at most `max_slice_samples` samples of the signals as the core pads them
-        (`padded_size` each), so that a thread works on a few signals at a time. The writes
-        happen in this thread. For backends that write in place."""
-        batch = x.shape[0]
-        bounds = self._slice_bounds(x, padded_size,
-                                    math.ceil(batch * padded_size / self.max_slice_samples))
-        slices = self._map_slices(fn, x, bounds, padded_size)  # first in the zip: runs to its end
-        for arrays, start, stop in zip(slices, bounds[:-1], bounds[1:]):
-            for i, array in enumerate(arrays):
-                out[start:stop, i] = self.reshape(array, (stop - start, -1))
-        return out
-
-    def _slice_bounds(self, x, padded_size, at_least=1):
-        """Boundaries of contiguous slices of x's batch: one per thread, fewer where a slice
-        would get under `min_slice_samples` padded samples (small work runs faster unsplit), and
-        at least `at_least`; at most one slice per signal, and one slice in all where the batch
-        is unknown (symbolic) or x may not be split (`splits_batches`)."""
-        batch = x.shape[0]
-        if batch is None or not self.splits_batches(x):
-            return [0, batch]
-        per_thread = min(self.threads, batch * padded_size // self.min_slice_samples)
-        parts = min(max(1, at_least, per_thread), batch)
-        return [batch * i // parts for i in range(parts + 1)]
-
-    def _map_slices(self, fn, x, bounds, padded_size):
-        """Yields fn(backend, slice of x) for the slices, in order: computed in the thread pool,
-        or one after the other in this thread where there is one thread or one slice."""
-        slices = zip(bounds[:-1], bounds[1:])
-        if self.threads <= 1 or len(bounds) <= 2:
-            backend = self._whole_batch_backend(x, padded_size)
-            yield from (fn(backend, x[start:stop]) for start, stop in slices)
-            return
-        pool, worker = self._thread_pool()
-        in_mode = self.in_calling_threads_mode(fn)
-        with self.threads_split():
-            yield from pool.map(lambda bound: in_mode(worker, x[bound[0]:bound[1]]), slices)
-
-    def _whole_batch_backend(self, x, padded_size):
-        """The backend for a batch that is not split: this one, whose library may use threads
-        of its own (the FFTs of a large signal), or the single-threaded `worker_backend` where
-        the batch is too small to split (NumPy 1D N=1024 batch 16: 7-8 ms single-threaded,
-        11-12 ms with two-thread FFTs of tiny arrays)."""
-        batch = x.shape[0]
-        if (self.threads <= 1 or batch is None
-                or batch * padded_size >= self.threads * self.min_slice_samples):
-            return self
-        return self.worker_backend()
+    threads = 1  # CPU backends: threads that `core.batches` splits a batch over
 
     def threads_split(self):
-        """A context around the threads of `map_batches` (e.g. keeping libraries that have
+        """A context around the threads of `core.batches` (e.g. keeping libraries that have
         their own thread pools single-threaded while they run)."""
         return contextlib.nullcontext()
 
@@ -119,28 +42,15 @@ class Backend:
         return fn
 
     def splits_batches(self, x):
-        """Whether `map_batches` may split `x` over threads (CPU arrays)."""
+        """Whether `core.batches` may split `x` over threads (CPU arrays)."""
         return True
 
     def worker_backend(self):
-        """The backend the threads of `map_batches` run with."""
+        """The backend the threads of `core.batches` run with."""
         return self
 
     def init_worker_thread(self):
-        """Run once in each thread of `map_batches`'s pool (e.g. to keep it single-threaded)."""
-
-    def __getstate__(self):
-        """Pickles (a frontend holding this backend, a Dask task) leave the thread pool out."""
-        return {k: v for k, v in self.__dict__.items() if k != "_pool"}
-
-    def _thread_pool(self):
-        """The pool and its worker backend, made on first use."""
-        with _POOL_LOCK:
-            if getattr(self, "_pool", None) is None:
-                self._pool = (ThreadPoolExecutor(self.threads, thread_name_prefix="scatflow",
-                                                 initializer=self.init_worker_thread),
-                              self.worker_backend())
-            return self._pool
+        """Run once in each thread of `core.batches`'s pool (e.g. to keep it single-threaded)."""
 
     def device(self, x):
         """The device `x` lives on (None where the library has one device), a filter-cache key."""
@@ -168,19 +78,20 @@ class Backend:
         Accumulated block by block so that the full-size product is never stored; where
         `writes_in_place(x, filters)`, a cache-sized slab of x's leading rows at a time: the
         product fans out over the filters, so a whole-array accumulator is many times the cache
-        and each of its passes would go to memory (1.6-2.2x faster here). Where more than
-        MAX_BLOCKS blocks and most of all blocks are to be summed (small arrays at large
+        and each of its passes would go to memory. Where more than MAX_BLOCKS
+        (`scatflow.tuning`) blocks and most of all blocks are to be summed (small arrays at large
         decimations), a per-block Python loop costs more than the product itself: the whole
         product is summed over its blocks in one call."""
         if factor == 1:
             return x * filters
         sizes = [n // factor for n in x.shape[-ndim:]]
-        if blocks is not None and len(blocks) > MAX_BLOCKS:
+        max_blocks = setting(self, "MAX_BLOCKS")
+        if blocks is not None and len(blocks) > max_blocks:
             spans = [sorted({b[axis] for b in blocks}) for axis in range(ndim)]
             if math.prod(map(len, spans)) <= factor**ndim // 4:
                 return self._periodize_spans(x, filters, factor, sizes, spans)
         blocks = _blocks(factor, sizes, blocks)
-        if len(blocks) > max(MAX_BLOCKS, factor**ndim // 4):
+        if len(blocks) > max(max_blocks, factor**ndim // 4):
             product = x * filters
             lead = product.ndim - ndim
             shape = tuple(product.shape[:lead])
@@ -239,17 +150,13 @@ class Backend:
         row_shape = tuple(max(a, b) for a, b in zip(rows.shape[1:-ndim], filters.shape[:-ndim])) + tuple(
             n // factor for n in x.shape[-ndim:])
         out = self.empty((rows.shape[0],) + row_shape, like=x)
-        slab = max(1, SLAB_BYTES // (math.prod(row_shape) * x.itemsize))
+        slab = max(1, setting(self, "SLAB_BYTES") // (math.prod(row_shape) * x.itemsize))
         term = self.empty((min(slab, rows.shape[0]),) + row_shape, like=x)
         for start in range(0, rows.shape[0], slab):
             total = out[start:start + slab]
             self._block_mean(rows[start:start + slab], filters, blocks, factor**ndim, total,
                              term[:total.shape[0]])
         return self.reshape(out, lead + row_shape)
-
-
-SLAB_BYTES = 2**20  # accumulator of one slab of `multiply_periodize`: about a core's cache
-MAX_BLOCKS = 16  # `multiply_periodize` loops over at most this many blocks (factor 4 in 2D)
 
 
 def _blocks(factor, sizes, numbers=None):

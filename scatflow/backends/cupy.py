@@ -30,10 +30,6 @@ class CupyBackend(NumpyBackend):
     def on_device(self, device):
         return device if device is not None and self._has_devices() else contextlib.nullcontext()
 
-    def map_batches(self, fn, x, padded_size):
-        with self.on_device(self.device(x)):
-            return fn(self, x)
-
     def _has_devices(self):
         return hasattr(self.xp, "cuda")
 

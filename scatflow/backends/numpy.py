@@ -4,9 +4,11 @@ Every primitive works on the trailing `ndim` axes (the signal axes) and broadcas
 leading ones, so a core can stack filters on an extra axis and run one call for many paths.
 Another array library (CuPy, ...) reuses this class with its own `xp` and `fft` namespaces.
 
-CPU parallelism: `map_batches` (see `base.Backend`) runs the core on slices of the batch in
-`threads` threads (NumPy and pocketfft release the GIL), each with single-threaded FFTs; a batch
-of one uses the threads inside its FFTs instead.
+CPU parallelism: `scatflow.core.batches` runs the core on slices of the batch in `threads`
+threads (NumPy and pocketfft release the GIL), each with single-threaded FFTs. A batch it does
+not split (one signal, or under 2 x MIN_SLICE_SAMPLES padded samples in all, `scatflow.tuning`)
+runs in the calling thread: with `threads` FFT workers where it holds at least `threads` x
+MIN_SLICE_SAMPLES padded samples (a large signal), else with single-threaded FFTs.
 """
 
 import functools

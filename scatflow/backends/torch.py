@@ -9,7 +9,8 @@ here calls `.item()` or branches on values, so `torch.compile` can trace the cor
 import numpy
 import torch
 
-from .base import MIN_SLICE_SAMPLES, Backend, default_threads
+from .. import tuning
+from .base import Backend, default_threads
 
 TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64,
                 "complex64": torch.complex64, "complex128": torch.complex128}
@@ -37,7 +38,7 @@ class TorchBackend(Backend):
     `torch.compile` traces run as one job."""
 
     name = "torch"
-    min_slice_samples = 2 * MIN_SLICE_SAMPLES  # 1D N=1024 batch 32 (2^16 padded): 2x faster unsplit
+    min_slice_samples = 2 * tuning.MIN_SLICE_SAMPLES  # many small calls contend for the GIL
 
     def __init__(self, threads=None):
         self.threads = default_threads() if threads is None else threads

@@ -14,13 +14,10 @@ Order 0 is not part of it (Kymatio's tests add it by hand).
 Speed: the wavelet is a real radial factor (l, j) times a complex angular factor (l, m), so one
 group costs one broadcast product X * radial for its rows (the scales j of one spectrum: x's, or
 for the second order one U1's with j2 > j1), one product with the angular factors and one inverse
-FFT call for all of them. Groups hold about
-`group_bytes` (1 MB, counted as complex128: with NumPy 10% faster than 4 MB on 32^3, whose fresh
-arrays of a few MB page-fault while smaller ones reuse freed heap memory; torch does not mind;
-less peak memory; rows, then orders m, are split to fit) and a batch chunk keeps at most about
-`working_bytes` (128 MB: 128^3 runs one volume at a time, which keeps 8 x 128^3 below Kymatio's
-peak memory) per array. Degree l = 0 and rotation_covariant=False apply a single filter: a plain
-modulus, never a square root.
+FFT call for all of them. Groups hold about `group_bytes` (rows, then orders m, are split to
+fit) and a batch chunk keeps at most about `working_bytes` per array (HARMONIC3D_GROUP_BYTES and
+HARMONIC3D_WORKING_BYTES in `scatflow.tuning` unless given). Degree l = 0 and
+rotation_covariant=False apply a single filter: a plain modulus, never a square root.
 
 Mirrored orders: the input and the moduli are real, so where the filter is mirror-symmetric
 on the DFT grid (`filters.harmonic3d.mirror_symmetric`: even sizes, and a filter negligible on
@@ -37,11 +34,9 @@ import itertools
 import math
 
 from ..filters.harmonic3d import harmonic_filters, mirror_symmetric
+from ..tuning import setting
 from . import planning_batch
 from .paths import OutputAxis, Path
-
-WORKING_BYTES = 2**27  # cap on the arrays one batch chunk keeps (bytes, counted as complex128)
-GROUP_BYTES = 2**20  # target size of one filter group's product / inverse FFT (see above)
 
 
 class HarmonicScattering3DCore:
@@ -49,8 +44,8 @@ class HarmonicScattering3DCore:
     key_fields = ("l", "j")  # the path fields that identify a path (its key)
 
     def __init__(self, J, shape, L=3, sigma_0=1.0, max_order=2, rotation_covariant=True,
-                 integral_powers=(0.5, 1.0, 2.0), working_bytes=WORKING_BYTES,
-                 group_bytes=GROUP_BYTES):
+                 integral_powers=(0.5, 1.0, 2.0), working_bytes=None,
+                 group_bytes=None):
         self.J, self.L, self.sigma_0 = J, L, float(sigma_0)
         self.shape = tuple(int(n) for n in shape)
         self.max_order, self.rotation_covariant = max_order, bool(rotation_covariant)
@@ -95,8 +90,10 @@ class HarmonicScattering3DCore:
         J, L = self.J, self.L
         batch = planning_batch(x)
         volume = 16 * math.prod(self.shape)
-        chunk = max(1, min(batch, self.working_bytes // (volume * (J + 1))))
-        budget = max(1, min(self.working_bytes, self.group_bytes) // volume)  # volumes per group
+        working_bytes = self.working_bytes or setting(backend, "HARMONIC3D_WORKING_BYTES")
+        group_bytes = self.group_bytes or setting(backend, "HARMONIC3D_GROUP_BYTES")
+        chunk = max(1, min(batch, working_bytes // (volume * (J + 1))))
+        budget = max(1, min(working_bytes, group_bytes) // volume)  # volumes per group
         parts = []  # per batch chunk: per l, (S1 (b, J+1, P), S2 (b, pairs, P) or None)
         for start in range(0, batch, chunk):
             xb = x if chunk >= batch else x[start:start + chunk]

@@ -19,15 +19,11 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import partial
 
-from ..filters.morlet1d import compute_border_indices, compute_padding, filter_bank_1d, filter_params
+from ..filters.morlet1d import compute_border_indices, compute_padding, filter_bank_1d
+from ..filters.morlet1d_design import filter_params
+from ..tuning import setting
 from . import planning_batch
 from .paths import OutputAxis, Path
-
-WORKING_BYTES = 2**22  # largest complex working array of one batched step (4 MB) ...
-SIMD_BYTES = 64  # ... unless its FFTs fill fewer SIMD lanes: 8 complex64 or 4 complex128
-# transforms at least (with 4 MB alone, N = 65536 and a batch of 4 ran 30% slower)
-GATHER_BYTES = 2**18  # second-order spectra smaller than this wait to be run with others (copied
-# together: worth it where each call's fixed cost outweighs the copy)
 
 
 @dataclass
@@ -234,7 +230,7 @@ class Scattering1DCore:
         X = backend.reshape(X, (B, 1, Np))
         second = _SecondOrderSteps(self, backend, lowpass, phi, out, itemsize)
         for g in self.groups:
-            chunk = filters_per_step(planning_batch(x), Np, itemsize)
+            chunk = filters_per_step(backend, planning_batch(x), Np, itemsize)
             for a in range(g.start, g.stop, chunk):
                 b = min(a + chunk, g.stop)
                 U1 = filter_fold(backend, X, psi1[a:b], support_span(support["psi1"], a, b),
@@ -259,7 +255,7 @@ class Scattering1DCore:
             rows = min(blk.n1_stop, b) - a
             if rows <= 0:
                 continue
-            chunk = filters_per_step(planning_batch(U1_hat) * rows, M1, itemsize)
+            chunk = filters_per_step(backend, planning_batch(U1_hat) * rows, M1, itemsize)
             for c in range(blk.start, blk.stop, chunk):
                 d = min(c + chunk, blk.stop)
                 U2 = filter_fold(backend, U1_hat[:, :rows], psi2[c:d], support_span(support2, c, d),
@@ -293,13 +289,15 @@ class Scattering1DCore:
 class _SecondOrderSteps:
     """The steps after a second-order product and fold (inverse FFT, modulus, low-pass, scale),
     run once for all the small folded spectra of one decimation, low-pass and output resolution:
-    spectra under GATHER_BYTES, from every block of every first-order group, wait until
-    WORKING_BYTES of them are pending (1D N=1024 J=8 Q=1: 7 inverse FFTs, FFTs and low-passes
+    spectra under SCATTERING1D_GATHER_BYTES (`scatflow.tuning`), from every block of every
+    first-order group, wait until SCATTERING1D_WORKING_BYTES of them are pending (1D N=1024 J=8 Q=1: 7 inverse FFTs, FFTs and low-passes
     instead of 28 each); larger ones run at once."""
 
     def __init__(self, core, backend, lowpass, phi, out, itemsize):
         self.core, self.backend, self.lowpass, self.phi, self.out = core, backend, lowpass, phi, out
         self.itemsize = itemsize
+        self.gather_bytes = setting(backend, "SCATTERING1D_GATHER_BYTES")
+        self.working_bytes = setting(backend, "SCATTERING1D_WORKING_BYTES")
         self.pending = {}  # (decimation, ext, res) -> [(U2_hat (B, paths, M), scale, indices)]
         self.bytes = 0
 
@@ -307,12 +305,12 @@ class _SecondOrderSteps:
         """Run or queue U2_hat, the folded spectra of the paths whose outputs go to
         `out[indices]`."""
         nbytes = planning_batch(U2_hat) * len(indices) * U2_hat.shape[-1] * self.itemsize
-        if nbytes >= GATHER_BYTES:
+        if nbytes >= self.gather_bytes:
             self._run(key, [(U2_hat, scale, indices)])
             return
         self.pending.setdefault(key, []).append((U2_hat, scale, indices))
         self.bytes += nbytes
-        if self.bytes >= WORKING_BYTES:
+        if self.bytes >= self.working_bytes:
             self.run()
 
     def run(self):
@@ -340,11 +338,13 @@ class _SecondOrderSteps:
                 self.out[index] = part[:, i]
 
 
-def filters_per_step(count, length, itemsize):
+def filters_per_step(backend, count, length, itemsize):
     """How many filters one step applies to `count` spectra of `length` complex numbers of
-    `itemsize` bytes: WORKING_BYTES worth, but at least SIMD_BYTES per frequency."""
+    `itemsize` bytes: SCATTERING1D_WORKING_BYTES worth, but at least SCATTERING1D_SIMD_BYTES
+    per frequency (`scatflow.tuning`)."""
     step = count * itemsize  # bytes per frequency and filter
-    return max(1, WORKING_BYTES // (step * length), -(-SIMD_BYTES // step))
+    return max(1, setting(backend, "SCATTERING1D_WORKING_BYTES") // (step * length),
+               -(-setting(backend, "SCATTERING1D_SIMD_BYTES") // step))
 
 
 def total_over_time(backend, U):

@@ -8,11 +8,9 @@ never transformed back to Fourier.
 """
 
 from ..filters.morlet2d import filter_bank_2d, lowpass_matrices_2d, wavelet_blocks_2d
+from ..tuning import setting
 from . import planning_batch
 from .paths import OutputAxis, Path
-
-WORKING_BYTES = 2**22  # cap on one complex intermediate (bigger jobs are split over angles):
-# 4 MB ran as fast as 16 MB here, with 30% less peak memory
 
 
 def padded_size(n, J):
@@ -112,8 +110,10 @@ class Scattering2DCore:
             return out
         X = backend.fft(U0, 2)
         X = backend.reshape(X, (X.shape[0], 1) + tuple(X.shape[1:]))
+        working_bytes = setting(backend, "SCATTERING2D_WORKING_BYTES")
         for j1 in range(J):
-            for angles in _angle_groups(planning_batch(x), L, L if self.max_order > 1 else 1, X.shape[-2:], j1):
+            for angles in _angle_groups(planning_batch(x), L, L if self.max_order > 1 else 1,
+                                        X.shape[-2:], j1, working_bytes):
                 U1 = wavelet_modulus(X, j1, 0, angles)  # (B, a, m, n)
                 S1 = lowpass(U1, j1)
                 for a, t1 in enumerate(range(angles.start, angles.stop)):
@@ -131,10 +131,10 @@ class Scattering2DCore:
         return out
 
 
-def _angle_groups(batch, L, fan_out, padded_shape, j1):
+def _angle_groups(batch, L, fan_out, padded_shape, j1, working_bytes):
     """Slices of first-order angles small enough that the first-order product (full resolution)
-    and the second-order one (`fan_out` angles at resolution 2^-j1) stay under WORKING_BYTES."""
+    and the second-order one (`fan_out` angles at resolution 2^-j1) stay under `working_bytes`."""
     full = padded_shape[0] * padded_shape[1]
     per_angle = batch * 16 * max(full, fan_out * full // 4**j1)
-    size = max(1, min(L, WORKING_BYTES // per_angle))
+    size = max(1, min(L, working_bytes // per_angle))
     return [slice(s, min(s + size, L)) for s in range(0, L, size)]

@@ -20,8 +20,8 @@ import math
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from ..filters.morlet1d import (SIGMA0, compute_border_indices, compute_padding, filter_bank_1d,
-                                filter_params)
+from ..filters.morlet1d import compute_border_indices, compute_padding, filter_bank_1d
+from ..filters.morlet1d_design import SIGMA0, filter_params
 from ..filters.time_frequency import (PRUNE_EPS, frequency_filter_params, frequency_operator,
                                       frequency_padding)
 from . import planning_batch
@@ -294,7 +294,7 @@ class TimeFrequencyScatteringCore:
         X = backend.reshape(X, (B, 1, Np))
         S1, kept = [], []  # S1 per group chunk; (n1 start, k1, spectrum of U1) below _n1_second
         for start, stop, k1 in self.groups:
-            chunk = filters_per_step(planning_batch(x), Np, steps.itemsize)
+            chunk = filters_per_step(backend, planning_batch(x), Np, steps.itemsize)
             for a in range(start, stop, chunk):
                 b = min(a + chunk, stop)
                 U1 = filter_fold(backend, X, psi1[a:b], support_span(support["psi1"], a, b), 2**k1)

@@ -4,18 +4,13 @@ n2) as products along n1, the modulus, the F low-pass (a product too), then at s
 T low-pass in time (after the F low-pass: both are linear, and it leaves fewer rows), and the
 slicing of the result into the outputs of the input's paths.
 
-The products run on groups of signals and slices of time (STEP_BYTES of complex rows at a
-time), and with local averaging only on the samples the T low-pass carries to an output sample
-(`needed_samples`): the rest are zeros to PRUNE_EPS.
+The products run on groups of signals and slices of time (TIME_FREQUENCY_STEP_BYTES of
+complex rows at a time, `scatflow.tuning`), and with local averaging only on the samples the T
+low-pass carries to an output sample (`needed_samples`): the rest are zeros to PRUNE_EPS.
 """
 
+from ..tuning import setting
 from .scattering1d import filter_fold, support_span, total_over_time
-
-STEP_BYTES = 2**24  # complex rows of one frequency product (B, [n2s,] rows, time slice): 16 MB
-# signals per product: the batch runs in groups of STEP_SIGNALS, and the time slice's width is
-# planned for a group, never for the batch, so that a signal's coefficients do not depend on
-# the batch it came in (BLAS rounds a product's columns differently with their number)
-STEP_SIGNALS = 16
 
 
 class FrequencyScatteringSteps:
@@ -48,10 +43,12 @@ class FrequencyScatteringSteps:
         lowpass = core.average == "local" and not real
         lo, hi = core.needed_samples(r2, length) if lowpass else (0, length)
         n2s = X.shape[1] if X.ndim == 4 else 1
-        width = max(64, STEP_BYTES // (self.itemsize * STEP_SIGNALS * n2s * n_rows) // 64 * 64)
+        step_bytes = setting(backend, "TIME_FREQUENCY_STEP_BYTES")
+        signals = setting(backend, "TIME_FREQUENCY_STEP_SIGNALS")  # per group (batch-independent)
+        width = max(64, step_bytes // (self.itemsize * signals * n2s * n_rows) // 64 * 64)
         batch = X.shape[0]
-        groups = ([slice(None)] if batch is None or batch <= STEP_SIGNALS else
-                  [slice(b, b + STEP_SIGNALS) for b in range(0, batch, STEP_SIGNALS)])
+        groups = ([slice(None)] if batch is None or batch <= signals else
+                  [slice(b, b + signals) for b in range(0, batch, signals)])
         averaged = []
         for group in groups:
             pieces = []

@@ -15,7 +15,8 @@ from functools import lru_cache
 import numpy as np
 
 from . import decimated_circulant, read_only
-from .morlet1d import SIGMA0, filter_params, gauss_1d, morlet_1d, periodize
+from .morlet1d import periodize
+from .morlet1d_design import SIGMA0, filter_params, gauss_1d, morlet_1d
 
 # A row of the frequency convolution is left out where every entry it would be made of is
 # below PRUNE_EPS times the filter's largest value in n1 (their ifft's floor is ~1e-16: the

@@ -7,7 +7,9 @@ import numbers
 
 import numpy as np
 
+from ..core.batches import map_batches, map_batches_into
 from ..core.paths import count_by_order, meta_from_paths
+from ..dispatch import type_name
 from ..errors import BackendError, ParameterTypeError, ShapeError
 
 OUT_TYPES = ("array", "list", "dict")
@@ -264,7 +266,7 @@ class ScatteringBase:
             return backend.reshape(self._array_in_place(run, flat, backend),
                                    batch_shape + tuple(self.core.array_shape))
         padded_size = math.prod(self.core.padded_shape)
-        return self._format(backend.map_batches(run, flat, padded_size), batch_shape, backend)
+        return self._format(map_batches(backend, run, flat, padded_size), batch_shape, backend)
 
     __call__ = scattering
 
@@ -277,9 +279,8 @@ class ScatteringBase:
         if not backend.is_array(x) and isinstance(x, (list, tuple)):
             x = backend.asarray(np.asarray(x))
         if not backend.is_array(x):
-            kind = f"{type(x).__module__}.{type(x).__qualname__}"
             raise TypeError(f"x must be a {backend.name} array for backend {backend.name!r}; "
-                            f"got {kind} (the input should be a {backend.name} array)")
+                            f"got {type_name(x)} (the input should be a {backend.name} array)")
         self._check_shape(x.shape)
         return backend.asarray(x, dtype=compute_dtype(backend.input_dtype(x)))
 
@@ -327,7 +328,7 @@ class ScatteringBase:
         paths = len(self.core.paths)
         size = math.prod(self.core.array_shape) // paths
         out = backend.empty((flat.shape[0], paths, size), like=flat)
-        return backend.map_batches_into(run, flat, out, math.prod(self.core.padded_shape))
+        return map_batches_into(backend, run, flat, out, math.prod(self.core.padded_shape))
 
     def _format(self, coefficients, batch_shape, backend):
         paths = self.core.paths

@@ -8,6 +8,7 @@ import functools
 
 import numpy as np
 
+from ..dispatch import is_cupy
 from .harmonic3d import HarmonicScattering3DBase
 from .scattering1d import Scattering1DBase
 from .scattering2d import Scattering2DBase
@@ -25,7 +26,7 @@ class NumpyFrontend:
 
     @classmethod
     def backend_name_for(cls, x):
-        return "cupy" if type(x).__module__.partition(".")[0] == "cupy" else "numpy"
+        return "cupy" if is_cupy(x) else "numpy"
 
 
 class Scattering1D(NumpyFrontend, Scattering1DBase):

@@ -38,13 +38,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import registry
+from ..dispatch import is_dask_array
 from . import numpy as numpy_frontend
 
 _FLOAT_DTYPES = (np.float64, np.float32)
-
-
-def _is_dask_array(X):
-    return type(X).__module__.partition(".")[0] == "dask" and hasattr(X, "chunks")
 
 
 def _scatter_rows(X, cls_name, frozen_params, dtype):
@@ -166,7 +163,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         """Nothing to learn: check the parameters and that each row of `X` is k signals
         (n_features a multiple of prod(shape)); record `n_features_in_`. A dask array is not
         computed."""
-        lazy = _is_dask_array(X)
+        lazy = is_dask_array(X)
         if lazy and X.ndim != 2:
             raise ValueError(f"Expected a 2D array (n_samples, n_features); got a dask array "
                              f"of shape {X.shape}")
@@ -183,7 +180,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Scattering coefficients, `(n_samples, k * n_coefficients)`; no `fit` needed. float32
         stays float32, anything else becomes float64. A dask array gives a lazy dask array."""
-        if _is_dask_array(X):
+        if is_dask_array(X):
             return self._transform_dask(X)
         X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES)
         _, key, _ = self._frontend(X.shape[1])

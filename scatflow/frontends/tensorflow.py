@@ -20,6 +20,7 @@ outside any `tf.function` graph, so every trace reuses them. They are not variab
 import numpy as np
 import tensorflow as tf
 
+from ..dispatch import type_name
 from .harmonic3d import HarmonicScattering3DBase
 from .scattering1d import Scattering1DBase
 from .scattering2d import Scattering2DBase
@@ -80,9 +81,8 @@ def _as_tensor(x):
         if a.dtype.kind not in "biufc":
             raise TypeError(f"x must be a real numeric array; got a NumPy array of dtype {a.dtype}")
         return tf.convert_to_tensor(a)
-    kind = f"{type(x).__module__}.{type(x).__qualname__}"
     raise TypeError(f"x must be a tf.Tensor, tf.Variable or NumPy array for the tensorflow "
-                    f"frontend; got {kind} (the input should be a tensor or an array)")
+                    f"frontend; got {type_name(x)} (the input should be a tensor or an array)")
 
 
 def _restore_batch(out, batch):

@@ -4,7 +4,8 @@ built."""
 import numbers
 
 from ..core.time_frequency import TimeFrequencyScatteringCore
-from ..filters.morlet1d import SIGMA0, periodize
+from ..filters.morlet1d import periodize
+from ..filters.morlet1d_design import SIGMA0
 from ..filters.time_frequency import frequency_bank
 from .base import OUT_TYPES, ScatteringBase, check_choice, check_int, check_shape
 from .scattering1d import Scattering1DBase, _check_Q, _check_T

@@ -22,6 +22,7 @@ from collections import namedtuple
 import numpy as np
 import torch
 
+from ..dispatch import type_name
 from .base import ScatteringBase
 from .harmonic3d import HarmonicScattering3DBase
 from .scattering1d import Scattering1DBase
@@ -164,8 +165,7 @@ class TorchFrontend:
 
     def _check_input(self, x, backend):
         if not isinstance(x, (torch.Tensor, list, tuple)):
-            kind = f"{type(x).__module__}.{type(x).__qualname__}"
-            raise TypeError(f"x must be a torch.Tensor for the torch frontend; got {kind} "
+            raise TypeError(f"x must be a torch.Tensor for the torch frontend; got {type_name(x)} "
                             f"(the input should be a tensor: convert it with torch.as_tensor(x))")
         if self.backend in GPU_ONLY_BACKENDS and (not isinstance(x, torch.Tensor)
                                                   or x.device.type != "cuda"):

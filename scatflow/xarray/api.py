@@ -53,6 +53,8 @@ import numpy as np
 
 from .. import dask as scat_dask
 from .. import registry
+from .._version import __version__
+from ..dispatch import type_name
 
 LONG_NAMES = {
     "order": "scattering order",
@@ -287,8 +289,6 @@ def _json(value):
 
 
 def _attrs(name, frontend, dims, chunking, nan_policy, backend):
-    from .. import __version__
-
     attrs = {"scatflow_transform": name, "scatflow_version": __version__,
              "scatflow_dims": list(dims),
              "scatflow_output_dims": list(_output_dims(frontend, (), dims)[0])}
@@ -364,7 +364,7 @@ def _transform(transform, obj, dims, chunking, nan_policy, backend, kwargs):
     name = transform.name
     if not isinstance(obj, (xr.DataArray, xr.Dataset)):
         raise TypeError(f"{name}: expected an xarray DataArray or Dataset; got "
-                        f"{type(obj).__module__}.{type(obj).__name__}")
+                        f"{type_name(obj)}")
     dims = _resolve_dims(obj, name, transform.ndim, transform.default_dims, dims)
     to_transform, keep = _variables(obj, dims, name)
     sizes = tuple(obj.sizes[d] for d in dims)
