@@ -51,6 +51,7 @@ from . import registry
 from .backends.base import reflect_indices
 from .backends.numpy import NumpyBackend
 from .dispatch import is_cupy, type_name
+from .errors import ParameterTypeError
 from .frontends import numpy as numpy_frontend
 from .frontends.base import compute_dtype
 
@@ -121,16 +122,25 @@ def _check(x, axes, transform, chunking, nan_policy, backend):
                         f"(wrap it with dask.array.from_array)")
     if x.dtype.kind not in "biuf":
         raise TypeError(f"x must have a real numeric dtype; got {x.dtype}")
-    ndim = transform.ndim
+    ndim, keyword = transform.ndim, transform.axes_keyword
+    expected = f"{keyword} must be {ndim} distinct axis number(s) of x (ndim {x.ndim})"
     if isinstance(axes, numbers.Integral):
         axes = (axes,)
+    if not isinstance(axes, (tuple, list)) or any(
+            isinstance(a, bool) or not isinstance(a, numbers.Integral) for a in axes):
+        raise ParameterTypeError(f"{expected}; got {axes!r}")
     axes = tuple(axes)
-    if len(axes) != ndim or any(isinstance(a, bool) or not isinstance(a, numbers.Integral)
-                                for a in axes):
-        raise ValueError(f"axes must be {ndim} distinct axis numbers of x (ndim {x.ndim}); got {axes!r}")
-    if any(not -x.ndim <= a < x.ndim for a in axes) or len({a % x.ndim for a in axes}) != ndim:
-        raise ValueError(f"axes must be {ndim} distinct axis numbers of x (ndim {x.ndim}); got {axes!r}")
-    if chunking not in CHUNKING:
+    if (len(axes) != ndim or any(not -x.ndim <= a < x.ndim for a in axes)
+            or len({a % x.ndim for a in axes}) != ndim):
+        raise ValueError(f"{expected}; got {axes!r}")
+    check_options(transform, chunking, nan_policy, backend)
+    return tuple(a % x.ndim for a in axes)
+
+
+def check_options(transform, chunking, nan_policy, backend):
+    """Check the options every dask and xarray function takes (the xarray functions check them
+    before they describe the transform, which builds its filters)."""
+    if not isinstance(chunking, str) or chunking not in CHUNKING:
         raise ValueError(f"chunking must be one of {list(CHUNKING)}; got {chunking!r}")
     if chunking == "halo" and transform.no_halo:
         raise ValueError(f"chunking='halo' does not apply to {transform.name} "
@@ -142,7 +152,6 @@ def _check(x, axes, transform, chunking, nan_policy, backend):
                          f"and inf with; got {nan_policy!r}")
     if backend not in ("auto", None, "numpy", "cupy"):
         raise ValueError(f"backend must be one of ['auto', None, 'numpy', 'cupy']; got {backend!r}")
-    return tuple(a % x.ndim for a in axes)
 
 
 def _scattering(transform, x, axes, kwargs, chunking, nan_policy, backend):

@@ -1,6 +1,7 @@
-"""Shared fixtures and the CuPy GPU gate: tests that take the `cupy_gpu` fixture are skipped
-(by a marker, at collection) where CuPy or a CUDA device is missing; `cuda_devices(n)` asks for
-n devices. `s3_server`: a local S3 server for the object-store tests."""
+"""Shared fixtures and the GPU gates, applied at collection: a test marked `gpu` is skipped
+where no CUDA device is visible (to CuPy or to PyTorch); a test that takes the `cupy_gpu`
+fixture is skipped where CuPy or a CUDA device is missing; `cuda_devices(n)` asks for n devices.
+`s3_server`: a local S3 server for the object-store tests."""
 
 import functools
 import importlib.util
@@ -21,8 +22,22 @@ def cupy_device_count():
         return 0
 
 
+@functools.cache
+def cuda_visible():
+    """Whether CuPy or PyTorch sees a CUDA device (each imported only where installed)."""
+    if cupy_device_count() > 0:
+        return True
+    if importlib.util.find_spec("torch") is None:
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
+        if item.get_closest_marker("gpu") and not cuda_visible():
+            item.add_marker(pytest.mark.skip(reason="gpu: no CUDA device visible"))
         if "cupy_gpu" not in item.fixturenames:
             continue
         marker = item.get_closest_marker("cuda_devices")

@@ -314,7 +314,7 @@ def test_batch_sbatch_runs_scheduler_workers_and_scatflow(tmp_path):
         "nthreads": [2], "total": 45}
     parse_command(["scatflow"] + report["argv"])  # what the real `scatflow run` accepts
     assert not scheduler_file.exists()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             os.killpg(job.pid, 0)
@@ -606,8 +606,9 @@ def test_local_gpu_cluster_runs_scattering_on_the_gpu(tmp_path, cupy_gpu):
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
-        while not scheduler_file.exists() and time.monotonic() < deadline:
+        while not scheduler_file.exists():
             assert process.poll() is None, (tmp_path / "cluster.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "cluster.log").read_text()
             time.sleep(0.5)
         x = np.random.default_rng(0).random((4, 64, 64))
         with Client(scheduler_file=str(scheduler_file), timeout=60) as client:

@@ -213,7 +213,25 @@ def _dask_cli(command):
     return [sys.executable, "-m", f"distributed.cli.dask_{command}"]
 
 
-def _stop(process, timeout=15):
+def _scheduler_ready(scheduler_file):
+    """Whether the scheduler file is there and whole (it is not written atomically)."""
+    try:
+        return "address" in json.loads(scheduler_file.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return False
+
+
+def _running(pid):
+    """Whether process `pid` runs (a zombie has ended)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _stop(process, timeout=60):
     """Ends `process` and its session (the worker's nanny and worker processes) for sure."""
     if process.poll() is None:
         try:
@@ -248,11 +266,10 @@ def test_dask_scheduler_and_worker_processes_run_the_transform(tmp_path):
                                       "--scheduler-file", str(scheduler_file)],
             stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True))
         deadline = time.monotonic() + 60
-        while not scheduler_file.exists() and time.monotonic() < deadline:
+        while not _scheduler_ready(scheduler_file):
             assert processes[0].poll() is None, (tmp_path / "scheduler.log").read_text()
+            assert time.monotonic() < deadline, "the scheduler wrote no scheduler file in 60 s"
             time.sleep(0.2)
-        assert scheduler_file.exists(), "the scheduler wrote no scheduler file in 60 s"
-        time.sleep(0.2)  # the file is written whole, but let its writer finish
         log = open(tmp_path / "worker.log", "w")
         processes.append(subprocess.Popen(
             _dask_cli("worker") + ["--scheduler-file", str(scheduler_file), "--nworkers", "1",
@@ -281,10 +298,10 @@ def test_dask_scheduler_and_worker_processes_run_the_transform(tmp_path):
     assert channel_error(zarr.open_array(str(tmp_path / "out.zarr"))[:], reference, 1) <= 1e-5
     assert channel_error(again, reference, 1) <= 1e-5
     assert all(p.returncode is not None for p in processes)
-    time.sleep(0.5)
-    leaked = [pid for pid in spawned if psutil.pid_exists(pid)
-              and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
-    assert leaked == [], f"processes left running: {leaked}"
+    deadline = time.monotonic() + 60
+    while leaked := [pid for pid in spawned if _running(pid)]:
+        assert time.monotonic() < deadline, f"processes left running: {leaked}"
+        time.sleep(0.2)
 
 
 # -- 4. GPU routing with resources ---------------------------------------------------------------

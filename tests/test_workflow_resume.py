@@ -1,10 +1,12 @@
 """Runs that lose nothing, with real processes: `scatflow run` killed (SIGKILL, the whole
-process group: driver, embedded cluster, workers) at random points and resumed gives a store
-bitwise identical to an uninterrupted run; a worker killed half-way does not stop the run; a
-second run on an active output is refused; the same on a local S3 server (moto)."""
+process group: driver, embedded cluster, workers) in the middle of its template, in the middle
+of a region's chunk writes and between regions, and resumed, gives a store bitwise identical to
+an uninterrupted run; a worker killed half-way does not stop the run; a second run on an active
+output is refused; the same on a local S3 server (moto). Every kill waits on an event (a marker,
+the lock, a file the pause hook writes), never on a clock."""
 
+import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -22,7 +24,7 @@ SPEC = {
     "input": {"dataset": "hadcm3_air_temperature", "dims": ["latitude", "longitude"],
               "chunks": {"time": 8}, "select": {"time": [0, 160]}},
     "transform": {"kind": "scattering2d", "J": 2, "L": 8, "dtype": "float32"},
-    "output": {"store": "out.zarr", "chunks": 4},
+    "output": {"store": "out.zarr", "chunks": 2},  # two chunks per region: a region half-written
     "execution": {"region_dim": "time", "region_size": 4},
     "cluster": {"kind": "local", "n_workers": 1, "threads_per_worker": 1},
 }
@@ -38,15 +40,36 @@ def write_spec(folder, **changes):
     return path
 
 
-def scatflow(*args, **popen):
+PAUSE_HOOK = Path(__file__).with_name("pause_hook")
+HANG_GUARD = 120  # seconds: the one clock, to fail instead of hanging
+
+
+def scatflow(*args, pause=None, **popen):
+    """`scatflow <args>` in a session of its own. `pause=(announce file, keys)`: every process
+    of the run stops for good before writing the last of those zarr keys (tests/pause_hook)."""
+    env = dict(os.environ)
+    if pause is not None:
+        announce, keys = pause
+        env["PYTHONPATH"] = os.pathsep.join([str(PAUSE_HOOK), env.get("PYTHONPATH", "")])
+        env["SCATFLOW_TEST_PAUSE"] = f"{announce}|{','.join(keys)}"
     return subprocess.Popen([sys.executable, "-m", "scatflow.cli", *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, **popen)
+                            start_new_session=True, env=env, **popen)
 
 
 def finish(process, timeout=240):
     out, err = process.communicate(timeout=timeout)
     return process.returncode, out, err
+
+
+def wait_until(condition, process, interval=0.02):
+    """Polls `condition` until true; fails with the run's output if the run ends first, or
+    after the hang guard."""
+    deadline = time.monotonic() + HANG_GUARD
+    while not condition():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"no event in {HANG_GUARD} s"
+        time.sleep(interval)
 
 
 def kill_group(process):
@@ -55,7 +78,7 @@ def kill_group(process):
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    process.wait(timeout=30)
+    process.wait(timeout=60)
 
 
 def tree(store):
@@ -74,34 +97,67 @@ def reference(tmp_path_factory):
     return tree(folder / "out.zarr")
 
 
+def scheduler_ready(scheduler_file):
+    """Whether the scheduler file is there and whole (it is not written atomically)."""
+    try:
+        return "address" in json.loads(Path(scheduler_file).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return False
+
+
 def count_markers(store):
     markers = Path(store) / "_scatflow" / "regions"
     return len(list(markers.iterdir())) if markers.exists() else 0
 
 
+def chunk_keys(region, chunk=2):
+    """The zarr keys of the data chunks a region (start, stop) along time writes."""
+    return [f"air_temperature/c/{t // chunk}/0/0/0" for t in range(*region, chunk)]
+
+
+def kill_when_paused(spec, tmp_path, keys):
+    """Runs --resume with the pause hook on `keys`; SIGKILLs the whole run once a process of it
+    has stopped before writing the last of them."""
+    announce = tmp_path / "paused"
+    announce.unlink(missing_ok=True)
+    process = scatflow("run", spec, "--resume", "--no-progress", pause=(announce, keys))
+    wait_until(announce.exists, process)
+    kill_group(process)
+
+
 def test_killed_runs_resume_to_a_store_identical_to_an_uninterrupted_one(reference, tmp_path):
-    """Four SIGKILLs: one at a random moment of the start (imports, plan, cluster, template),
-    three at random points of the region writes (after a random number of markers, plus a
-    random fraction of a second); each rerun with --resume carries on."""
+    """Four SIGKILLs, each rerun with --resume carrying on: in the middle of the template (its
+    data variable's metadata not written yet); in the middle of region 12-16 (its first chunk
+    written, its second not); between regions (once 10 markers are there); in the middle of
+    the first region with no chunk written by then."""
     spec = write_spec(tmp_path)
     store = tmp_path / "out.zarr"
-    rng = random.Random(20261202)
-    targets = sorted(rng.sample(range(2, 34), 3))  # at least 6 regions left to kill into
-    process = scatflow("run", spec, "--resume", "--no-progress")
-    time.sleep(rng.uniform(0.5, 3.0))
-    assert process.poll() is None
-    kill_group(process)
+    markers = store / "_scatflow" / "regions"
+
+    kill_when_paused(spec, tmp_path, ["air_temperature/zarr.json"])
+    assert (store / "_scatflow" / "lock.json").exists()
+    assert not (store / "_scatflow" / "template.json").exists()
+    assert not (store / "air_temperature" / "zarr.json").exists()
     killed_at = [count_markers(store)]
-    for target in targets:
-        process = scatflow("run", spec, "--resume", "--no-progress")
-        while count_markers(store) < target:
-            assert process.poll() is None, process.communicate()
-            time.sleep(0.02)
-        time.sleep(rng.uniform(0.0, 0.1))
-        kill_group(process)
-        killed_at.append(count_markers(store))
+
+    kill_when_paused(spec, tmp_path, chunk_keys((12, 16)))
+    assert [(store / k).exists() for k in chunk_keys((12, 16))].count(True) == 1
+    assert not (markers / "12-16").exists()
+    killed_at.append(count_markers(store))
+
+    process = scatflow("run", spec, "--resume", "--no-progress")
+    wait_until(lambda: count_markers(store) >= 10, process)
+    kill_group(process)
+    killed_at.append(count_markers(store))
+
+    fresh = next((start, start + 4) for start in range(0, 160, 4)
+                 if not any((store / key).exists() for key in chunk_keys((start, start + 4))))
+    kill_when_paused(spec, tmp_path, chunk_keys(fresh))
+    assert [(store / k).exists() for k in chunk_keys(fresh)].count(True) == 1
+    assert not (markers / f"{fresh[0]}-{fresh[1]}").exists()
+    killed_at.append(count_markers(store))
+
     print(f"killed with {killed_at} of 40 regions marked")
-    assert killed_at[-1] < 40, f"the last run finished before its kill: {killed_at}"
     status, out, err = finish(scatflow("run", spec, "--resume", "--no-progress"))
     assert status == 0, err
     done = killed_at[-1]
@@ -115,16 +171,11 @@ def test_a_worker_killed_half_way_does_not_stop_the_run(reference, tmp_path):
     cluster = scatflow("cluster", "local", "--n-workers", 2, "--threads-per-worker", 1,
                        "--scheduler-file", scheduler_file)
     try:
-        deadline = time.time() + 60
-        while not scheduler_file.exists() and time.time() < deadline:
-            time.sleep(0.2)
-        assert scheduler_file.exists(), cluster.stderr.read() if cluster.poll() else "timeout"
+        wait_until(lambda: scheduler_ready(scheduler_file), cluster)
         spec = write_spec(tmp_path)
         run = scatflow("run", spec, "--scheduler-file", scheduler_file, "--no-progress")
         markers = tmp_path / "out.zarr" / "_scatflow" / "regions"
-        while not (markers.exists() and len(list(markers.iterdir())) >= 4):
-            assert run.poll() is None, run.communicate()
-            time.sleep(0.05)
+        wait_until(lambda: count_markers(tmp_path / "out.zarr") >= 4, run)
         workers = [p for p in psutil.Process(cluster.pid).children(recursive=True)
                    if "multiprocessing" in " ".join(p.cmdline())
                    and "resource_tracker" not in " ".join(p.cmdline())]
@@ -138,34 +189,33 @@ def test_a_worker_killed_half_way_does_not_stop_the_run(reference, tmp_path):
     finally:
         cluster.send_signal(signal.SIGTERM)
         try:
-            cluster.wait(timeout=30)
+            cluster.wait(timeout=60)
         except subprocess.TimeoutExpired:
             kill_group(cluster)
 
 
 def test_a_second_run_on_an_active_output_is_refused(tmp_path):
-    spec = write_spec(tmp_path, input={"select": {"time": [0, 240]}}, output={"chunks": 1},
-                      execution={"region_size": 1})  # 240 regions: the first run lasts
-    first = scatflow("run", spec, "--no-progress")
+    """The first run is held (pause hook) in the middle of region 20-24 while the others try:
+    it is still going when they are refused, however fast they are."""
+    spec = write_spec(tmp_path)
+    paused = tmp_path / "paused"
+    first = scatflow("run", spec, "--no-progress", pause=(paused, chunk_keys((20, 24))))
     lock = tmp_path / "out.zarr" / "_scatflow" / "lock.json"
     try:
         line = ""
         while not line.startswith("dashboard"):
             line = first.stdout.readline()
             assert line, first.communicate()
-        with urllib.request.urlopen(line.split()[1], timeout=30) as page:
+        with urllib.request.urlopen(line.split()[1], timeout=60) as page:
             assert page.status == 200  # the dashboard the run links to is served
-        while not lock.exists():
-            assert first.poll() is None, first.communicate()
-            time.sleep(0.05)
-        # the three at once: one after the other they took about as long as the first run
+        wait_until(lambda: lock.exists() and paused.exists(), first)
         others = [scatflow("run", spec, "--no-progress", *flags)
                   for flags in (["--resume"], ["--overwrite"], [])]
         for other in others:
             status, _, err = finish(other)
             assert status == 2 and "Traceback" not in err
             assert "being written by another run" in err, err
-        assert first.poll() is None, "the first run ended before the refusals were checked"
+        assert first.poll() is None and lock.exists()
     finally:
         kill_group(first)
     status, out, err = finish(scatflow("run", spec, "--resume", "--no-progress"))
@@ -180,10 +230,9 @@ def test_on_an_object_store_a_killed_run_resumes_to_the_same_bytes(reference, s3
                                         "storage_options": s3_server})
     process = scatflow("run", spec, "--no-progress")
     fs = s3fs.S3FileSystem(**s3_server)
-    while len(fs.ls("scatflow-test/out.zarr/_scatflow/regions", refresh=True)
-              if fs.exists("scatflow-test/out.zarr/_scatflow/regions") else []) < 8:
-        assert process.poll() is None, process.communicate()
-        time.sleep(0.1)
+    regions = "scatflow-test/out.zarr/_scatflow/regions"
+    wait_until(lambda: fs.exists(regions) and len(fs.ls(regions, refresh=True)) >= 8, process,
+               interval=0.1)
     kill_group(process)
     assert fs.exists("scatflow-test/out.zarr/_scatflow/lock.json")
     status, out, err = finish(scatflow("run", spec, "--resume", "--no-progress"))

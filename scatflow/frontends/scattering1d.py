@@ -10,6 +10,7 @@ from .base import (CANNOT_STACK, OUT_TYPES, ScatteringBase, check_bool, check_ch
                    check_shape, scalar)
 
 COMPAT = (None, "0.3")
+MAX_J = 1023  # 2**J, the default low-pass width, must be a finite float
 
 
 def _check_Q(Q):
@@ -105,7 +106,7 @@ class Scattering1DBase(ScatteringBase):
                          kymatio_compat=None):
         """Check every parameter (those that need the signal length only where `shape` is
         given); return the core's keyword arguments, or None without a shape."""
-        J = check_int("J", J, minimum=0)
+        J = check_int("J", J, minimum=0, maximum=MAX_J)
         N = None
         if shape is not None:
             (N,) = check_shape(shape, 1)

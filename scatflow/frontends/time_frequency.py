@@ -8,7 +8,7 @@ from ..filters.morlet1d import periodize
 from ..filters.morlet1d_design import SIGMA0
 from ..filters.time_frequency import frequency_bank
 from .base import OUT_TYPES, ScatteringBase, check_choice, check_int, check_shape
-from .scattering1d import Scattering1DBase, _check_Q, _check_T
+from .scattering1d import MAX_J, Scattering1DBase, _check_Q, _check_T
 
 FORMATS = ("time", "joint")
 
@@ -91,7 +91,7 @@ class TimeFrequencyScatteringBase(ScatteringBase):
         """Check every parameter, raising ValueError/TypeError that names it. Without `shape`,
         only what does not depend on the signal length (returns None); with it, returns the
         keyword arguments of `TimeFrequencyScatteringCore`."""
-        J = check_int("J", J, minimum=0)
+        J = check_int("J", J, minimum=0, maximum=MAX_J)
         J_fr = check_int("J_fr", J_fr, minimum=0)
         Q1, Q2 = _check_Q(Q)
         Q_fr = _check_Q_fr(Q_fr)

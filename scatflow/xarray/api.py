@@ -363,9 +363,10 @@ def _transform(transform, obj, dims, chunking, nan_policy, backend, kwargs):
 
     name = transform.name
     if not isinstance(obj, (xr.DataArray, xr.Dataset)):
-        raise TypeError(f"{name}: expected an xarray DataArray or Dataset; got "
+        raise TypeError(f"{name}: obj must be an xarray DataArray or Dataset; got "
                         f"{type_name(obj)}")
     dims = _resolve_dims(obj, name, transform.ndim, transform.default_dims, dims)
+    scat_dask.check_options(transform, chunking, nan_policy, backend)
     to_transform, keep = _variables(obj, dims, name)
     sizes = tuple(obj.sizes[d] for d in dims)
     frontend = _describe(transform, dims, sizes, kwargs)
