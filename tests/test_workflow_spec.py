@@ -42,8 +42,8 @@ def valid(tmp_path, **changes):
 def test_a_valid_spec_is_accepted_with_defaults_filled(tmp_path):
     spec = check_spec(valid(tmp_path), tmp_path)
     assert spec.transform["backend"] == "auto" and spec.execution["retries"] == 2
-    assert spec.cluster == {"kind": "local", "n_workers": None, "threads_per_worker": None,
-                            "memory_limit": "auto"}
+    assert spec.cluster == {"kind": "local", "connect_timeout": 30.0, "n_workers": None,
+                            "threads_per_worker": None, "memory_limit": "auto"}
     assert spec.frontend_kwargs == {"J": 2, "L": 4}
 
 
