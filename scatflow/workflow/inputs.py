@@ -86,8 +86,9 @@ def _open(section):
     try:
         return xr.open_dataset(path, chunks={})
     except Exception as error:  # noqa: BLE001 -- any error of the netCDF libraries
-        raise InputError([f"input.file: cannot read {path!r}: {type(error).__name__}: "
-                          f"{error}"]) from None
+        from .store import describe_error
+
+        raise InputError([f"input.file: cannot read {path!r}: {describe_error(error)}"]) from None
 
 
 def _open_store(location, storage_options, where="input.store"):
@@ -96,7 +97,7 @@ def _open_store(location, storage_options, where="input.store"):
     library, as in `store.reach_store`)."""
     import xarray as xr
 
-    from .store import StorageError, reach_store
+    from .store import StorageError, describe_error, reach_store
 
     try:
         _, exists = reach_store(location, storage_options, where)
@@ -108,7 +109,7 @@ def _open_store(location, storage_options, where="input.store"):
         return xr.open_zarr(location, storage_options=storage_options or None, consolidated=False)
     except Exception as error:  # noqa: BLE001 -- see the docstring
         raise InputError([f"{where}: cannot read the zarr store at {location!r}: "
-                          f"{type(error).__name__}: {error}"]) from None
+                          f"{describe_error(error)}"]) from None
 
 
 def _check_transform(spec, dataset, dims, problems, where=""):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .plan import describe_plan, make_plan, region_name, region_piece
 from .spec import compressors
-from .store import LockError, StorageError, reach_store
+from .store import LockError, StorageError, describe_error, reach_store
 
 
 class RefusedError(RuntimeError):
@@ -108,10 +108,10 @@ def connect(cluster, scheduler_address=None, scheduler_file=None, connect_timeou
                 address = _scheduler_address(scheduler_file)
             return Client(address, timeout=timeout), None
         except (OSError, TypeError, ValueError) as error:
-            raise RefusedError(f"cluster: cannot connect to {target} within {timeout:g} s: "
-                               f"{type(error).__name__}: {error} (a TLS scheduler needs the "
-                               f"certificates in Dask's config: cluster/README.md); nothing "
-                               f"written") from None
+            raise RefusedError(f"cluster: cannot connect to {target} (connect timeout "
+                               f"{timeout:g} s): {describe_error(error)} (a TLS scheduler "
+                               f"needs the certificates in Dask's config: cluster/README.md); "
+                               f"nothing written") from None
     try:
         local = LocalCluster(n_workers=cluster.get("n_workers"),
                              threads_per_worker=cluster.get("threads_per_worker"),
@@ -197,7 +197,7 @@ def _acquire(store):
         raise
     except Exception as error:  # noqa: BLE001 -- any filesystem library's error, as reach_store
         raise StorageError(f"output.store: cannot write {store.location!r}: "
-                           f"{type(error).__name__}: {error}") from None
+                           f"{describe_error(error)}") from None
 
 
 def _complete(plan, store):

@@ -199,8 +199,7 @@ def _check_input(section, folder, problems):
             out["file"] = dict(file)
     out["storage_options"] = _mapping(section.get("storage_options"), "input.storage_options",
                                       problems)
-    if out["storage_options"] and "store" not in out:
-        problems.append("input.storage_options: only with input.store")
+    _url_options(out, "input", problems)
     out["variables"] = _names(section.get("variables"), "input.variables", problems)
     out["dims"] = _names(section.get("dims"), "input.dims", problems)
     chunks = _mapping(section.get("chunks"), "input.chunks", problems)
@@ -299,6 +298,7 @@ def _check_output(section, folder, problems):
         out["store"] = resolve(section["store"], folder)
     out["storage_options"] = _mapping(section.get("storage_options"), "output.storage_options",
                                       problems)
+    _url_options(out, "output", problems)
     for name in ("chunks", "shards"):
         value = section.get(name)
         if value is not None:
@@ -410,6 +410,14 @@ def _check_cluster(section, folder, problems):
 
 
 # -- field checks ------------------------------------------------------------------------------
+def _url_options(section, where, problems):
+    """Storage options go with a URL store only (a local path has no options to take)."""
+    if section["storage_options"] and not is_url(section.get("store")):
+        problems.append(f"{where}.storage_options: only with a URL {where}.store (s3://, gs://, "
+                        f"...); got {section['storage_options']!r} for "
+                        f"{section.get('store')!r}")
+
+
 def _memory_limit(limit):
     """Whether `limit` is what a LocalCluster takes: 'auto', bytes, or a size Dask parses."""
     from dask.utils import parse_bytes

@@ -54,10 +54,15 @@ def reach_store(location, storage_options, where, writable=False):
     except StorageError as error:
         raise StorageError(f"{where}: {location!r}: {error}") from None
     except Exception as error:  # noqa: BLE001 -- see the docstring
-        cause = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise StorageError(f"{where}: cannot reach {location!r}: {type(error).__name__}"
-                           + (f": {cause}" if cause else "")) from None
+        raise StorageError(f"{where}: cannot reach {location!r}: {describe_error(error)}"
+                           ) from None
     return store, exists
+
+
+def describe_error(error):
+    """`Type: the message's first line`: a library's error as one line of a scatflow message."""
+    lines = str(error).strip().splitlines()
+    return type(error).__name__ + (f": {lines[0]}" if lines else "")
 
 
 def _check_creatable(store):
