@@ -118,8 +118,8 @@ def connect(cluster, scheduler_address=None, scheduler_file=None, connect_timeou
                              memory_limit=cluster.get("memory_limit", "auto"), processes=True,
                              host="127.0.0.1", dashboard_address="127.0.0.1:0")
     except (OSError, TypeError, ValueError) as error:
-        raise RefusedError(f"cluster: cannot start a local cluster: {type(error).__name__}: "
-                           f"{error}; nothing written") from None
+        raise RefusedError(f"cluster: cannot start a local cluster: {describe_error(error)}; "
+                           f"nothing written") from None
     return Client(local), local
 
 
