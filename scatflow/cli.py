@@ -1,7 +1,7 @@
 """`scatflow ...` (and `dask scatflow ...`): run, plan and inspect workflows.
 
-    scatflow run SPEC [--scheduler-address A | --scheduler-file F] [--resume | --overwrite]
-                      [--dry-run]
+    scatflow run SPEC [--scheduler-address A | --scheduler-file F] [--connect-timeout S]
+                      [--resume | --overwrite] [--dry-run]
     scatflow plan SPEC          regions, chunks, tasks, peak worker memory, output size
     scatflow info STORE         what an output holds and which regions are done
     scatflow plot STORE [-o PNG]
@@ -45,29 +45,39 @@ def main():
 @click.option("--scheduler-address", help="A running Dask scheduler (tcp://host:8786, tls://...).")
 @click.option("--scheduler-file", type=click.Path(dir_okay=False),
               help="The scheduler file of a running Dask cluster.")
+@click.option("--connect-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Give up reaching the scheduler after this long (default: the spec's "
+                   "cluster.connect_timeout, 30).")
 @click.option("--resume", is_flag=True, help="Complete an existing output (only missing regions).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 @click.option("--dry-run", is_flag=True, help="Check and plan; write nothing.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
-def run(spec, scheduler_address, scheduler_file, resume, overwrite, dry_run, progress):
+def run(spec, scheduler_address, scheduler_file, connect_timeout, resume, overwrite, dry_run,
+        progress):
     """Run the workflow SPEC (a YAML file)."""
     from .workflow.run import RefusedError, run_workflow
-    from .workflow.store import LockError
+    from .workflow.store import LockError, StorageError
 
     if scheduler_address and scheduler_file:
         _fail(["--scheduler-address and --scheduler-file exclude each other"])
     loaded = _load(spec)
     try:
         report = run_workflow(loaded, scheduler_address=scheduler_address,
-                              scheduler_file=scheduler_file, resume=resume,
-                              overwrite=overwrite, dry_run=dry_run, progress=progress,
-                              echo=click.echo)
+                              scheduler_file=scheduler_file, connect_timeout=connect_timeout,
+                              resume=resume, overwrite=overwrite, dry_run=dry_run,
+                              progress=_progress_bar if progress else None, echo=click.echo)
     except InputError as error:
         _fail(error.problems)
-    except (RefusedError, LockError) as error:
+    except (RefusedError, LockError, StorageError) as error:
         _fail([str(error)])
     for line in report.lines or report.describe():
         click.echo(line)
+
+
+def _progress_bar(regions):
+    """The bar `scatflow run` shows on stderr while regions are written."""
+    return click.progressbar(length=regions, label="regions", file=click.get_text_stream("stderr"),
+                             show_pos=True, show_eta=True)
 
 
 @main.command()
@@ -95,7 +105,7 @@ def info(store, storage_option):
 
     try:
         lines = describe_store(store, _options(storage_option))
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError) as error:  # StorageError is a ValueError
         _fail([str(error)])
     for line in lines:
         click.echo(line)

@@ -134,8 +134,11 @@ def test_shards_and_blosc_and_a_dry_run(cluster, images, tmp_path):
 
 
 def test_region_size_must_be_a_multiple_of_the_write_unit(images, tmp_path):
-    spec = make_spec(images, tmp_path / "out.zarr", output={"chunks": 3},
-                     execution={"region_size": 4})
+    with pytest.raises(ValueError, match="execution.region_size: must be a multiple"):
+        make_spec(images, tmp_path / "out.zarr", output={"chunks": 3},
+                  execution={"region_size": 4})
+    spec = make_spec(images, tmp_path / "out.zarr", output={"chunks": None},
+                     execution={"region_size": 3})  # the default chunk: all 20 samples
     with pytest.raises(ValueError, match="execution.region_size: must be a multiple"):
         make_plan(spec)
 

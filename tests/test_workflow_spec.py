@@ -42,8 +42,8 @@ def valid(tmp_path, **changes):
 def test_a_valid_spec_is_accepted_with_defaults_filled(tmp_path):
     spec = check_spec(valid(tmp_path), tmp_path)
     assert spec.transform["backend"] == "auto" and spec.execution["retries"] == 2
-    assert spec.cluster == {"kind": "local", "n_workers": None, "threads_per_worker": None,
-                            "memory_limit": "auto"}
+    assert spec.cluster == {"kind": "local", "connect_timeout": 30.0, "n_workers": None,
+                            "threads_per_worker": None, "memory_limit": "auto"}
     assert spec.frontend_kwargs == {"J": 2, "L": 4}
 
 
@@ -131,3 +131,36 @@ def test_the_cli_reports_data_problems_with_exit_2_and_writes_nothing(tmp_path):
     assert "Traceback" not in result.stderr and "input.variables" in result.stderr
     assert "transform: " in result.stderr and "J" in result.stderr
     assert not (tmp_path / "out.zarr").exists()
+
+
+def test_bad_dims_do_not_hide_a_too_large_J_or_a_bad_region_dim(tmp_path):
+    spec = check_spec(valid(tmp_path, input={"dims": ["y", "z"]}, transform={"J": 7},
+                            execution={"region_dim": "t"}), tmp_path)
+    with pytest.raises(InputError) as caught:
+        make_plan(spec)
+    found = [p.split(":", 1)[0] for p in caught.value.problems]
+    assert found == ["input.dims", "transform", "execution.region_dim"], caught.value.problems
+    assert "largest dims" in caught.value.problems[1]
+
+
+def test_a_region_size_against_explicit_chunks_is_a_spec_problem(tmp_path):
+    found = fields(valid(tmp_path, output={"chunks": 2}, execution={"region_size": 3}),
+                   tmp_path)
+    assert found == ["execution.region_size"]
+
+
+def test_codec_parameters_are_checked_by_the_codec_before_anything_is_written(tmp_path):
+    for codec in ({"name": "zstd", "level": 100}, {"name": "blosc", "cname": "lz77"},
+                  {"name": "blosc", "clevel": 12}, {"name": "gzip", "level": 10}):
+        assert fields(valid(tmp_path, output={"codec": codec}), tmp_path) == ["output.codec"]
+    assert check_spec(valid(tmp_path, output={"codec": {"name": "blosc", "cname": "lz4",
+                                                        "clevel": 9, "shuffle": "shuffle"}}),
+                      tmp_path).output["codec"]["cname"] == "lz4"
+    assert not (tmp_path / "out.zarr").exists()
+
+
+def test_the_workflow_runner_takes_its_progress_bar_from_the_caller():
+    import scatflow.workflow.run as run_module
+
+    source = open(run_module.__file__).read()
+    assert "import click" not in source

@@ -2,15 +2,15 @@
 
 import json
 
-from .store import OutputStore
+from .store import reach_store
 
 
 def describe_store(location, storage_options=None):
     """Lines describing the store: variables, transform, spec, regions done, lock, size."""
     import xarray as xr
 
-    store = OutputStore(location, storage_options)
-    if not store.exists():
+    store, exists = reach_store(location, storage_options, "STORE")
+    if not exists:
         raise FileNotFoundError(f"STORE: no scatflow output at {location!r}")
     template = store.template()
     if template is None:

@@ -19,6 +19,17 @@ def open_input(spec):
     """`(dataset, variables, dims, chunks)`: the input (selected; lazy where it was read from a
     store, in memory for a bundled dataset), what is transformed over what, and the chunks to
     read it in (whole along `dims`). Raises InputError listing every problem."""
+    dataset, variables, dims, problems = inspect_input(spec)
+    if problems:
+        raise InputError(problems)
+    return select_input(spec, dataset, variables, dims)
+
+
+def inspect_input(spec):
+    """`(dataset, variables, dims, problems)`: the opened input, as it is, and every problem
+    found against it; `dims` is None where the transformed dims could not be resolved, and
+    `variables` holds only names the input has. Raises InputError where the input cannot be
+    opened at all."""
     section = spec.input
     dataset = _open(section)
     problems = []
@@ -33,12 +44,18 @@ def open_input(spec):
     variables = _variables(dataset, section["variables"], dims, problems)
     if dims is not None:
         _check_transform(spec, dataset, dims, problems)
+    else:
+        _check_transform_on_largest_dims(spec, dataset, problems)
     for dim in section["chunks"]:
         if dim not in dataset.dims:
             problems.append(f"input.chunks.{dim}: no such dim; the input's dims: "
                             f"{list(dataset.dims)}")
-    if problems:
-        raise InputError(problems)
+    return dataset, [v for v in variables if v in dataset.data_vars], dims, problems
+
+
+def select_input(spec, dataset, variables, dims):
+    """`(dataset, variables, dims, chunks)` of `open_input` from a checked input."""
+    section = spec.input
     target = (spec.model or {}).get("target")
     dataset = dataset[variables + ([target] if target in dataset.data_vars else [])]
     if section["select"]:
@@ -65,21 +82,37 @@ def _open(section):
         raise InputError([f"input.file.path: {relative!r} is not in package {package!r}"])
     path = str(path)
     if path.rstrip("/").endswith(".zarr"):
-        return _open_store(path, {})
-    return xr.open_dataset(path, chunks={})
+        return _open_store(path, {}, "input.file")
+    try:
+        return xr.open_dataset(path, chunks={})
+    except Exception as error:  # noqa: BLE001 -- any error of the netCDF libraries
+        from .store import describe_error
+
+        raise InputError([f"input.file: cannot read {path!r}: {describe_error(error)}"]) from None
 
 
-def _open_store(location, storage_options):
+def _open_store(location, storage_options, where="input.store"):
+    """The zarr store at `location`, opened lazily; InputError naming `where` where it is not
+    there or cannot be reached or read (its metadata unreadable: any error of the reading
+    library, as in `store.reach_store`)."""
     import xarray as xr
 
-    from .store import store_exists
+    from .store import StorageError, describe_error, reach_store
 
-    if not store_exists(location, storage_options):
-        raise InputError([f"input.store: no zarr store at {location!r}"])
-    return xr.open_zarr(location, storage_options=storage_options or None, consolidated=False)
+    try:
+        _, exists = reach_store(location, storage_options, where)
+    except StorageError as error:
+        raise InputError([str(error)]) from None
+    if not exists:
+        raise InputError([f"{where}: no zarr store at {location!r}"])
+    try:
+        return xr.open_zarr(location, storage_options=storage_options or None, consolidated=False)
+    except Exception as error:  # noqa: BLE001 -- see the docstring
+        raise InputError([f"{where}: cannot read the zarr store at {location!r}: "
+                          f"{describe_error(error)}"]) from None
 
 
-def _check_transform(spec, dataset, dims, problems):
+def _check_transform(spec, dataset, dims, problems, where=""):
     """The frontend's own checks (J against the sizes, ...) on the selected sizes of `dims`."""
     from .. import dask as scat_dask
 
@@ -91,8 +124,19 @@ def _check_transform(spec, dataset, dims, problems):
         scat_dask.describe(registry.get(spec.transform["kind"]).class_name, tuple(sizes),
                            **spec.frontend_kwargs)
     except (ValueError, TypeError) as error:
-        where = ", ".join(f"{d}={n}" for d, n in zip(dims, sizes))
-        problems.append(f"transform: {error} (over {where})")
+        over = ", ".join(f"{d}={n}" for d, n in zip(dims, sizes))
+        problems.append(f"transform: {error} ({where or 'over'} {over})")
+
+
+def _check_transform_on_largest_dims(spec, dataset, problems):
+    """Where the transformed dims are not known, the frontend's checks on the input's largest
+    dims: what fails there (a J too large for the whole input) fails on whichever dims are
+    meant."""
+    ndim = registry.get(spec.transform["kind"]).ndim
+    largest = sorted(dataset.dims, key=lambda d: dataset.sizes[d], reverse=True)[:ndim]
+    if len(largest) == ndim:
+        _check_transform(spec, dataset, largest, problems,
+                         where="even over the input's largest dims")
 
 
 def _dims(dataset, kind, dims, problems):

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import registry
 from ..xarray import api as xr_api
-from .inputs import InputError, open_input
+from .inputs import InputError, inspect_input, select_input
 
 TARGET_CHUNK_BYTES = 16 * 2**20  # default zarr chunk size along the region dim
 
@@ -54,17 +54,13 @@ def region_name(region):
 
 def make_plan(spec, threads_per_worker=None):
     """The Plan of `spec`; InputError lists every problem found against the data."""
-    source, variables, dims, chunks = open_input(spec)
+    source, variables, dims, problems = inspect_input(spec)
+    region_dim = _region_dim(spec, source, variables, dims, problems)
+    if problems:
+        raise InputError(problems)
+    source, variables, dims, chunks = select_input(spec, source, variables, dims)
     dataset = source.chunk(chunks)
-    problems = []
     output = _lazy_output(spec, dataset, dims, problems)
-    loop = [d for d in dataset[variables[0]].dims if d not in dims]
-    region_dim = spec.execution["region_dim"]
-    if region_dim is None:
-        region_dim = loop[0] if loop else None
-    elif any(region_dim not in dataset[v].dims or region_dim in dims for v in variables):
-        problems.append(f"execution.region_dim: {region_dim!r} must be a dim of every variable "
-                        f"other than the transformed dims {dims}; candidates: {loop}")
     if spec.model and output is not None:
         from .model import check_model_data
 
@@ -104,6 +100,24 @@ def region_piece(plan, region):
                                  plan.dims, [])
     piece = piece[plan.variables]
     return piece.drop_vars(list(piece.coords))
+
+
+def _region_dim(spec, dataset, variables, dims, problems):
+    """The dim cut into regions: `execution.region_dim`, checked against the input, or the
+    first dim of the (first) variable that is not transformed."""
+    region_dim = spec.execution["region_dim"]
+    if dims is None or not variables:
+        if region_dim is not None and region_dim not in dataset.dims:
+            problems.append(f"execution.region_dim: {region_dim!r} is not a dim of the input; "
+                            f"its dims: {list(dataset.dims)}")
+        return region_dim
+    loop = [d for d in dataset[variables[0]].dims if d not in dims]
+    if region_dim is None:
+        return loop[0] if loop else None
+    if any(region_dim not in dataset[v].dims or region_dim in dims for v in variables):
+        problems.append(f"execution.region_dim: {region_dim!r} must be a dim of every variable "
+                        f"other than the transformed dims {dims}; candidates: {loop}")
+    return region_dim
 
 
 def _lazy_output(spec, dataset, dims, problems):

@@ -12,12 +12,15 @@ The order that makes a killed run lose nothing:
    with the same bytes.
 """
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .plan import describe_plan, make_plan, region_name, region_piece
-from .store import OutputStore
+from .spec import compressors
+from .store import LockError, StorageError, describe_error, reach_store
 
 
 class RefusedError(RuntimeError):
@@ -87,33 +90,72 @@ def _differences(stored, current, prefix=""):
     return out
 
 
-def connect(cluster, scheduler_address=None, scheduler_file=None):
+def connect(cluster, scheduler_address=None, scheduler_file=None, connect_timeout=None):
     """`(client, cluster or None)`: the CLI's scheduler options, else the spec's cluster;
-    an embedded LocalCluster of worker processes, bound to 127.0.0.1, by default."""
+    an embedded LocalCluster of worker processes, bound to 127.0.0.1, by default. A scheduler
+    that does not answer within `connect_timeout` seconds (default: the spec's
+    `cluster.connect_timeout`) is a RefusedError."""
     from distributed import Client, LocalCluster
 
-    if scheduler_address:
-        return Client(scheduler_address), None
-    if scheduler_file:
-        return Client(scheduler_file=scheduler_file), None
-    if cluster["kind"] == "address":
-        return Client(cluster["address"]), None
-    if cluster["kind"] == "scheduler_file":
-        return Client(scheduler_file=cluster["scheduler_file"]), None
-    local = LocalCluster(n_workers=cluster.get("n_workers"),
-                         threads_per_worker=cluster.get("threads_per_worker"),
-                         memory_limit=cluster.get("memory_limit", "auto"), processes=True,
-                         host="127.0.0.1", dashboard_address="127.0.0.1:0")
+    timeout = connect_timeout or cluster["connect_timeout"]
+    scheduler_file = scheduler_file or (None if scheduler_address else
+                                        cluster.get("scheduler_file"))
+    address = scheduler_address or (None if scheduler_file else cluster.get("address"))
+    if address or scheduler_file:
+        target = address or f"the scheduler file {scheduler_file}"
+        try:
+            if scheduler_file:
+                address = _scheduler_address(scheduler_file)
+            return Client(address, timeout=timeout), None
+        except (OSError, TypeError, ValueError) as error:
+            raise RefusedError(f"cluster: cannot connect to {target} (connect timeout "
+                               f"{timeout:g} s): {describe_error(error)} (a TLS scheduler "
+                               f"needs the certificates in Dask's config: cluster/README.md); "
+                               f"nothing written") from None
+    try:
+        local = LocalCluster(n_workers=cluster.get("n_workers"),
+                             threads_per_worker=cluster.get("threads_per_worker"),
+                             memory_limit=cluster.get("memory_limit", "auto"), processes=True,
+                             host="127.0.0.1", dashboard_address="127.0.0.1:0")
+    except (OSError, TypeError, ValueError) as error:
+        raise RefusedError(f"cluster: cannot start a local cluster: {describe_error(error)}; "
+                           f"nothing written") from None
     return Client(local), local
 
 
-def run_workflow(spec, *, scheduler_address=None, scheduler_file=None, resume=False,
-                 overwrite=False, dry_run=False, progress=True, echo=print):
-    """Run `spec`; returns a Report. Raises InputError (spec against data), RefusedError or
-    LockError before writing anything when the run must not go ahead."""
-    plan = make_plan(spec)
-    store = OutputStore(spec.output["store"], spec.output["storage_options"])
+def check_scheduler_file(cluster, scheduler_address=None, scheduler_file=None):
+    """Refuse a scheduler file that is not there, before any work (Dask's client would wait
+    for it to appear, without end)."""
+    path = scheduler_file or (None if scheduler_address else cluster.get("scheduler_file"))
+    if path is not None and not Path(path).is_file():
+        where = "--scheduler-file" if scheduler_file else "cluster.scheduler_file"
+        raise RefusedError(f"{where}: no scheduler file at {str(path)!r} (start the cluster "
+                           f"first: it writes the file); nothing written")
+
+
+def _scheduler_address(path):
+    """The address a scheduler file holds (what Dask's client reads, without its wait for a
+    file that is not there)."""
+    with open(path) as handle:
+        content = json.load(handle)
+    if not isinstance(content, dict) or not isinstance(content.get("address"), str):
+        raise ValueError(f"{path} holds no scheduler address (JSON with an 'address')")
+    return content["address"]
+
+
+def run_workflow(spec, *, scheduler_address=None, scheduler_file=None, connect_timeout=None,
+                 resume=False, overwrite=False, dry_run=False, progress=None, echo=print):
+    """Run `spec`; returns a Report. Raises InputError (spec against data), StorageError,
+    RefusedError or LockError before writing anything when the run must not go ahead.
+
+    `connect_timeout`: seconds to reach a scheduler (default: the spec's). `progress`: None, or
+    a callable that takes the number of regions to write and returns a context manager whose
+    `update(n)` is called as regions complete (`click.progressbar` is one)."""
+    check_scheduler_file(spec.cluster, scheduler_address, scheduler_file)
+    store, _ = reach_store(spec.output["store"], spec.output["storage_options"],
+                           "output.store", writable=True)
     check_output(spec, store, resume, overwrite)
+    plan = make_plan(spec)
     for line in describe_plan(plan):
         echo(line)
     if dry_run:
@@ -124,17 +166,10 @@ def run_workflow(spec, *, scheduler_address=None, scheduler_file=None, resume=Fa
         store.release()
         return Report(regions_skipped=len(plan.regions), output_bytes=store.size_bytes(),
                       seconds=time.perf_counter() - started)
-    try:
-        client, cluster = connect(spec.cluster, scheduler_address, scheduler_file)
-    except (OSError, TypeError, ValueError) as error:
-        raise RefusedError(f"cluster: cannot connect to "
-                           f"{scheduler_address or scheduler_file or spec.cluster}: "
-                           f"{type(error).__name__}: {error} (a TLS scheduler needs the "
-                           f"certificates in Dask's config: cluster/README.md); nothing "
-                           f"written") from None
+    client, cluster = connect(spec.cluster, scheduler_address, scheduler_file, connect_timeout)
     try:
         echo(f"dashboard  {client.dashboard_link}")
-        store.acquire()
+        _acquire(store)
         try:
             report = _write(plan, store, client, overwrite, progress)
         finally:
@@ -151,6 +186,18 @@ def run_workflow(spec, *, scheduler_address=None, scheduler_file=None, resume=Fa
             cluster.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _acquire(store):
+    """Take the store's lock: its first write, so a store that refuses writes (permissions,
+    credentials that only read) is a StorageError here, with nothing written."""
+    try:
+        store.acquire()
+    except LockError:
+        raise
+    except Exception as error:  # noqa: BLE001 -- any filesystem library's error, as reach_store
+        raise StorageError(f"output.store: cannot write {store.location!r}: "
+                           f"{describe_error(error)}") from None
 
 
 def _complete(plan, store):
@@ -200,30 +247,15 @@ def write_template(plan, store):
 def _encoding(plan, variable):
     chunks = tuple(plan.chunk if d == plan.region_dim else c[0]
                    for d, c in zip(variable.dims, variable.chunks))
-    encoding = {"chunks": chunks, "compressors": _compressors(plan.spec.output["codec"])}
+    encoding = {"chunks": chunks, "compressors": compressors(plan.spec.output["codec"])}
     if plan.shard:
         encoding["shards"] = tuple(plan.shard if d == plan.region_dim else c
                                    for d, c in zip(variable.dims, chunks))
     return encoding
 
 
-def _compressors(codec):
-    import zarr.codecs as codecs
-
-    name = codec["name"]
-    if name == "none":
-        return None
-    if name == "zstd":
-        return [codecs.ZstdCodec(level=codec.get("level", 3))]
-    if name == "gzip":
-        return [codecs.GzipCodec(level=codec.get("level", 5))]
-    return [codecs.BloscCodec(cname=codec.get("cname", "zstd"), clevel=codec.get("clevel", 3),
-                              shuffle=codec.get("shuffle", "bitshuffle"))]
-
-
 def _write_regions(plan, store, client, todo, progress):
     """Compute and write the regions, a bounded number in flight; mark each when written."""
-    import click
     from distributed import as_completed
 
     spec = plan.spec
@@ -244,9 +276,7 @@ def _write_regions(plan, store, client, todo, progress):
 
     first = [submit(r) for _, r in zip(range(in_flight), pending)]
     futures = as_completed(first)
-    bar = click.progressbar(length=len(todo), label="regions", file=click.get_text_stream(
-        "stderr"), show_pos=True, show_eta=True) if progress else None
-    try:
+    with progress(len(todo)) if progress else contextlib.nullcontext() as bar:
         for future in futures:
             future.result()
             store.mark_done(region_name(future.region))
@@ -255,6 +285,3 @@ def _write_regions(plan, store, client, todo, progress):
             region = next(pending, None)
             if region is not None:
                 futures.add(submit(region))
-    finally:
-        if bar is not None:
-            bar.render_finish()

@@ -36,6 +36,8 @@
       memory_limit: auto
       address: tcp://host:8786        # kind address
       scheduler_file: scheduler.json  # kind scheduler_file
+      connect_timeout: 30             # seconds to reach a scheduler before giving up (any kind;
+                                      # the CLI's --connect-timeout wins)
     model: {...}                      # optional: a dask-ml classifier on the features (model.py)
 
 `load_spec(path)` returns a `Spec` or raises `SpecError` holding every problem found, each
@@ -45,6 +47,7 @@ sizes) run when the input is opened (`plan.make_plan`).
 
 import hashlib
 import json
+import math
 import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +58,7 @@ CODECS = {"zstd": ("level",), "blosc": ("cname", "clevel", "shuffle"), "gzip": (
           "none": ()}
 CLUSTER_KINDS = {"local": ("n_workers", "threads_per_worker", "memory_limit"),
                  "address": ("address",), "scheduler_file": ("scheduler_file",)}
+CONNECT_TIMEOUT = 30.0  # seconds to reach a scheduler, by default
 SECTIONS = ("input", "transform", "output", "execution", "cluster", "model")
 INPUT_KINDS = ("store", "dataset", "file")
 INPUT_FIELDS = INPUT_KINDS + ("storage_options", "options", "variables", "dims", "chunks",
@@ -150,7 +154,7 @@ def check_spec(raw, folder, source=""):
     inputs = _check_input(sections["input"], folder, problems)
     transform, kwargs = _check_transform(sections["transform"], problems)
     output = _check_output(sections["output"], folder, problems)
-    execution = _check_execution(sections["execution"], problems)
+    execution = _check_execution(sections["execution"], output, problems)
     cluster = _check_cluster(sections["cluster"], folder, problems)
     model = None
     if raw.get("model") is not None:
@@ -195,8 +199,7 @@ def _check_input(section, folder, problems):
             out["file"] = dict(file)
     out["storage_options"] = _mapping(section.get("storage_options"), "input.storage_options",
                                       problems)
-    if out["storage_options"] and "store" not in out:
-        problems.append("input.storage_options: only with input.store")
+    _url_options(out, "input", problems)
     out["variables"] = _names(section.get("variables"), "input.variables", problems)
     out["dims"] = _names(section.get("dims"), "input.dims", problems)
     chunks = _mapping(section.get("chunks"), "input.chunks", problems)
@@ -242,10 +245,28 @@ def _check_transform(section, problems):
         common = set.intersection(*(set(t.required()) for t in registry.TRANSFORMS.values()))
         for name in sorted(common - set(kwargs)):
             problems.append(f"transform.{name}: missing (a required parameter)")
-    transform = {"kind": kind, "backend": backend, "dtype": dtype,
-                 "chunking": section.get("chunking", "rechunk"),
-                 "nan_policy": section.get("nan_policy", "propagate"), **kwargs}
+    chunking = section.get("chunking", "rechunk")
+    nan_policy = section.get("nan_policy", "propagate")
+    _check_chunking(transform, chunking, nan_policy, problems)
+    transform = {"kind": kind, "backend": backend, "dtype": dtype, "chunking": chunking,
+                 "nan_policy": nan_policy, **kwargs}
     return transform, frontend_kwargs
+
+
+def _check_chunking(transform, chunking, nan_policy, problems):
+    """`chunking` and `nan_policy` as `scatflow.dask` takes them."""
+    from ..dask import CHUNKING
+
+    if chunking not in CHUNKING:
+        problems.append(f"transform.chunking: must be one of {list(CHUNKING)}; got {chunking!r}")
+    elif chunking == "halo" and transform is not None and transform.no_halo:
+        problems.append(f"transform.chunking: 'halo' does not apply to {transform.name} "
+                        f"({transform.no_halo}); use 'rechunk'")
+    if not (nan_policy in ("propagate", "raise") or (
+            isinstance(nan_policy, numbers.Real) and not isinstance(nan_policy, bool)
+            and math.isfinite(nan_policy))):
+        problems.append(f"transform.nan_policy: must be 'propagate', 'raise' or a finite number "
+                        f"to fill NaN and inf with; got {nan_policy!r}")
 
 
 def _frontend_parameters(transform, kwargs, problems):
@@ -277,6 +298,7 @@ def _check_output(section, folder, problems):
         out["store"] = resolve(section["store"], folder)
     out["storage_options"] = _mapping(section.get("storage_options"), "output.storage_options",
                                       problems)
+    _url_options(out, "output", problems)
     for name in ("chunks", "shards"):
         value = section.get(name)
         if value is not None:
@@ -292,19 +314,63 @@ def _check_output(section, folder, problems):
         problems.append(f"output.codec: expected {{name: one of {list(CODECS)}, ...}}; got "
                         f"{codec!r}")
     else:
+        before = len(problems)
         _unknown(codec, ("name",) + CODECS[codec["name"]], "output.codec", problems)
+        if len(problems) == before:
+            _check_codec(codec, problems)
     out["codec"] = codec
     return out
 
 
-def _check_execution(section, problems):
+def compressors(codec):
+    """The zarr compressors of the `output.codec` mapping (None for name `none`)."""
+    import zarr.codecs as codecs
+
+    name = codec["name"]
+    if name == "none":
+        return None
+    if name == "zstd":
+        return [codecs.ZstdCodec(level=codec.get("level", 3))]
+    if name == "gzip":
+        return [codecs.GzipCodec(level=codec.get("level", 5))]
+    return [codecs.BloscCodec(cname=codec.get("cname", "zstd"), clevel=codec.get("clevel", 3),
+                              shuffle=codec.get("shuffle", "bitshuffle"))]
+
+
+def _check_codec(codec, problems):
+    """The codec's own verdict on its parameters, before anything is written: zarr builds the
+    codec (names, types, the ranges it knows) and encodes a small array into memory with it
+    (the ranges only the compression library knows, such as blosc's clevel)."""
+    import numpy as np
+    import zarr
+    from zarr.storage import MemoryStore
+
+    flags = [k for k, v in codec.items() if isinstance(v, bool)]
+    if flags:
+        problems.append(f"output.codec.{flags[0]}: expected a number or a name; got "
+                        f"{codec[flags[0]]!r}")
+        return
+    try:
+        trial = zarr.create_array(store=MemoryStore(), shape=(16,), dtype="float32",
+                                  compressors=compressors(codec))
+        trial[:] = np.arange(16, dtype="float32")
+    except (TypeError, ValueError, RuntimeError) as error:
+        parameters = {k: v for k, v in codec.items() if k != "name"}
+        problems.append(f"output.codec: {codec['name']} does not take {parameters}: {error}")
+
+
+def _check_execution(section, output, problems):
     _unknown(section, EXECUTION_FIELDS, "execution", problems)
     region_dim = section.get("region_dim")
     if region_dim is not None:
         _string(region_dim, "execution.region_dim", problems)
     region_size = section.get("region_size")
-    if region_size is not None:
-        _positive_int(region_size, "execution.region_size", problems)
+    unit = output["shards"] or output["chunks"]
+    if (region_size is not None and _positive_int(region_size, "execution.region_size", problems)
+            and isinstance(unit, int) and unit > 0 and region_size % unit):
+        problems.append(f"execution.region_size: must be a multiple of output."
+                        f"{'shards' if output['shards'] else 'chunks'} ({unit}); got "
+                        f"{region_size}")
     retries = section.get("retries", 2)
     if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
         problems.append(f"execution.retries: must be an integer >= 0; got {retries!r}")
@@ -316,8 +382,14 @@ def _check_cluster(section, folder, problems):
     if kind not in CLUSTER_KINDS:
         problems.append(f"cluster.kind: must be one of {list(CLUSTER_KINDS)}; got {kind!r}")
         return {"kind": "local"}
-    _unknown(section, ("kind",) + CLUSTER_KINDS[kind], f"cluster (kind {kind})", problems)
-    out = {"kind": kind}
+    _unknown(section, ("kind", "connect_timeout") + CLUSTER_KINDS[kind], f"cluster (kind {kind})",
+             problems)
+    timeout = section.get("connect_timeout", CONNECT_TIMEOUT)
+    if (not isinstance(timeout, numbers.Real) or isinstance(timeout, bool)
+            or not 0 < timeout < float("inf")):
+        problems.append(f"cluster.connect_timeout: must be a number of seconds > 0; got "
+                        f"{timeout!r}")
+    out = {"kind": kind, "connect_timeout": timeout}
     if kind == "local":
         for name in ("n_workers", "threads_per_worker"):
             value = section.get(name)
@@ -325,7 +397,7 @@ def _check_cluster(section, folder, problems):
                 _positive_int(value, f"cluster.{name}", problems)
             out[name] = value
         limit = section.get("memory_limit", "auto")
-        if not isinstance(limit, (str, int)) or isinstance(limit, bool):
+        if not _memory_limit(limit):
             problems.append(f"cluster.memory_limit: expected 'auto', a size such as '2GiB', or "
                             f"bytes; got {limit!r}")
         out["memory_limit"] = limit
@@ -338,6 +410,28 @@ def _check_cluster(section, folder, problems):
 
 
 # -- field checks ------------------------------------------------------------------------------
+def _url_options(section, where, problems):
+    """Storage options go with a URL store only (a local path has no options to take)."""
+    if section["storage_options"] and not is_url(section.get("store")):
+        problems.append(f"{where}.storage_options: only with a URL {where}.store (s3://, gs://, "
+                        f"...); got {section['storage_options']!r} for "
+                        f"{section.get('store')!r}")
+
+
+def _memory_limit(limit):
+    """Whether `limit` is what a LocalCluster takes: 'auto', bytes, or a size Dask parses."""
+    from dask.utils import parse_bytes
+
+    if limit == "auto":
+        return True
+    if isinstance(limit, bool) or not isinstance(limit, (str, int)):
+        return False
+    try:
+        return parse_bytes(limit) >= 0
+    except ValueError:
+        return False
+
+
 def _unknown(section, allowed, where, problems):
     for name in section:
         if name not in allowed:

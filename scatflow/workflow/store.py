@@ -29,10 +29,59 @@ class LockError(RuntimeError):
     """The store is being written by another run."""
 
 
-def store_exists(location, storage_options=None):
-    """Whether a zarr group (its root zarr.json) or scatflow bookkeeping is at `location`."""
-    store = OutputStore(location, storage_options)
-    return store.exists()
+class StorageError(ValueError):
+    """A store that cannot be reached, read or written: one line naming its field and the
+    cause."""
+
+
+def reach_store(location, storage_options, where, writable=False):
+    """`(store, exists)`: the OutputStore at `location` and whether a store is there, as its
+    filesystem answers.
+
+    Raises StorageError naming `where` (`input.store`, `output.store`) where the filesystem
+    cannot be made (an unknown protocol, a missing fsspec backend, options it does not take)
+    or does not answer (no credentials, an endpoint that does not answer, a bucket that does
+    not exist, permissions). Every filesystem library raises its own exception types
+    (botocore, google-auth, aiohttp, ...), which scatflow cannot list: any failure of these
+    calls, which only ask, is that cause. With `writable`, also where a new store could not be
+    made: a local folder that cannot be created or written, an object store's missing bucket.
+    """
+    try:
+        store = OutputStore(location, storage_options)
+        exists = store.exists()
+        if writable and not exists:
+            _check_creatable(store)
+    except StorageError as error:
+        raise StorageError(f"{where}: {location!r}: {error}") from None
+    except Exception as error:  # noqa: BLE001 -- see the docstring
+        raise StorageError(f"{where}: cannot reach {location!r}: {describe_error(error)}"
+                           ) from None
+    return store, exists
+
+
+def describe_error(error):
+    """`Type: the message's first line`: a library's error as one line of a scatflow message."""
+    lines = str(error).strip().splitlines()
+    return type(error).__name__ + (f": {lines[0]}" if lines else "")
+
+
+def _check_creatable(store):
+    """Raise StorageError where a store cannot be made at `store.root`: the nearest local
+    folder that exists is not a writable folder, or the object store's bucket is missing."""
+    if "file" in _protocols(store.fs):
+        parent = store.root
+        while not os.path.exists(parent):
+            parent = os.path.dirname(parent)
+        if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+            raise StorageError(f"cannot create a store under {parent!r} (not a writable folder)")
+        return
+    bucket = store.fs._strip_protocol(store.root).lstrip("/").split("/", 1)[0]
+    if "memory" not in _protocols(store.fs) and bucket and not store.fs.exists(bucket):
+        raise StorageError(f"the bucket {bucket!r} does not exist")
+
+
+def _protocols(fs):
+    return {fs.protocol} if isinstance(fs.protocol, str) else set(fs.protocol)
 
 
 class OutputStore:
