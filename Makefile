@@ -24,8 +24,10 @@ demo: $(VENV)/.demo-installed
 	$(VENV)/bin/scatflow run workflows/$(DEMO).yaml --resume
 	$(VENV)/bin/scatflow plot demo-output/$(DEMO).zarr --output demo-output/$(DEMO).png
 
+# PYTEST_ARGS: pytest's options and files, e.g. PYTEST_ARGS='-m "not slow"'
+PYTEST_ARGS ?=
 test: $(VENV)/.test-installed
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Kymatio's own frontend test files (0.3.0's, and main's 1D) against scatflow, through a `kymatio`
 # name made at test time (tests/kymatio_suite/). KYMATIO: a git checkout of Kymatio with its tags
