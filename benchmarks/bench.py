@@ -150,10 +150,10 @@ def write(args, rows, dask, policy, context):
     args.results.mkdir(parents=True, exist_ok=True)
     out = args.results / stem
     command = "make bench" + (" BENCH_ARGS=--quick" if args.quick else "")
-    if stem == "bench-partial":
+    titles = {"bench": "Benchmarks", "bench-quick": "Benchmarks (--quick: the small configurations)"}
+    if stem not in titles:  # a partial run, or one given a --name
         command = ".venv-bench/bin/python benchmarks/bench.py " + shlex.join(sys.argv[1:])
-    title = {"bench": "Benchmarks", "bench-quick": "Benchmarks (--quick: the small configurations)",
-             "bench-partial": "Benchmarks (a partial run)"}[stem]
+    title = titles.get(stem, f"Benchmarks (a partial run: {stem})")
     written = [out.with_suffix(".md")]
     out.with_suffix(".md").write_text(
         report.markdown(title, context, rows, dask, policy, command, stem))

@@ -116,8 +116,8 @@ CONFIGS = [  # the big ones in float32 only: both dtypes would take the whole ru
     Config(*_3d(2, 2, 32), batch=(4,), source=ASV, quick=True),
     Config(*_3d(2, 2, 128), batch=(2,), source=ASV, dtypes=FLOAT32),
     Config(*_3d(2, 2, 128), batch=(8,), source=GUIDE, dtypes=FLOAT32),
-    # batch 1: at the issue's batch of 8, one call of Kymatio main took over 20 minutes and
-    # about 16 GB here, too long to repeat within the bench
+    # batch 1: one signal takes Kymatio main's NumPy frontend about 42 s here (results/
+    # bench-jtfs.md), so the issue's batch of 8 would keep each row's processes over half an hour
     Config(*_jtfs(10, 4, (12, 2), 65536), batch=(1,), source="audio (issue 15)",
            source_batch=(8,), reference="main", dtypes=FLOAT32),
 ]
