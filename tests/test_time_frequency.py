@@ -42,34 +42,34 @@ def test_numpy_matches_kymatio(path, dtype):
     assert fixture_error(out, data, x) <= (TOL64 if dtype == np.float64 else TOL32)
 
 
-@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_torch_matches_kymatio(path, dtype):
+def _torch_frontend(dtype):
     torch = pytest.importorskip("torch")
     from scatflow.frontends.torch import TimeFrequencyScattering as TorchJTFS
 
-    kwargs, x, data = scatflow_kwargs(path)
-    out = TorchJTFS(**kwargs)(torch.from_numpy(x.astype(dtype)))
-    if isinstance(out, list):
-        out = [dict(item, coef=item["coef"].numpy()) for item in out]
-    else:
-        assert out.dtype == (torch.float64 if dtype == np.float64 else torch.float32)
-        out = out.numpy()
-    assert fixture_error(out, data, x) <= (TOL64 if dtype == np.float64 else TOL32)
+    return TorchJTFS, lambda x: torch.from_numpy(x.astype(dtype)), (
+        torch.float64 if dtype == np.float64 else torch.float32)
+
+
+def _tensorflow_frontend(dtype):
+    tf = pytest.importorskip("tensorflow")
+    from scatflow.frontends.tensorflow import TimeFrequencyScattering as TensorFlowJTFS
+
+    return TensorFlowJTFS, lambda x: tf.constant(x.astype(dtype)), tf.as_dtype(dtype)
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_tensorflow_matches_kymatio(path, dtype):
-    tf = pytest.importorskip("tensorflow")
-    from scatflow.frontends.tensorflow import TimeFrequencyScattering as TensorFlowJTFS
-
+@pytest.mark.parametrize("frontend", [_torch_frontend, _tensorflow_frontend],
+                         ids=["torch", "tensorflow"])
+def test_framework_frontends_match_kymatio(frontend, path, dtype):
+    """The torch and TensorFlow frontends: the fixtures, in the input's dtype."""
+    cls, as_tensor, out_dtype = frontend(dtype)
     kwargs, x, data = scatflow_kwargs(path)
-    out = TensorFlowJTFS(**kwargs)(tf.constant(x.astype(dtype)))
+    out = cls(**kwargs)(as_tensor(x))
     if isinstance(out, list):
         out = [dict(item, coef=item["coef"].numpy()) for item in out]
     else:
-        assert out.dtype == tf.as_dtype(dtype)
+        assert out.dtype == out_dtype
         out = out.numpy()
     assert fixture_error(out, data, x) <= (TOL64 if dtype == np.float64 else TOL32)
 
