@@ -26,7 +26,8 @@ Chunked signal axes (`chunking=`):
   gives them sinc tails across the whole image (~4% of the low-pass at j = J-1), so outputs
   through scale J-1 differ from the unchunked transform by a few 1e-4 of their channel's
   maximum (J=3; a logged warning says so: `core.halo_inexact`). Within the halo of the outer
-  edges, results differ by up to ~10%.
+  edges, results differ by up to ~10%. One graph layer, whatever the number of chunks: each of
+  its tasks gathers its window from the input blocks it overlaps.
 
 `nan_policy`: "propagate" (default: a NaN spreads through the FFTs to its whole signal),
 "raise" (a ValueError from the task that meets one), or a number that replaces NaN and inf
@@ -39,6 +40,7 @@ copied there and its coefficients back: the result stays NumPy-backed, so `compu
 that it needs GPU workers; pass `resources={"GPU": 1}`.
 """
 
+import bisect
 import inspect
 import itertools
 import logging
@@ -48,7 +50,7 @@ import numbers
 import numpy as np
 
 from . import registry
-from .backends.base import reflect_indices
+from .backends.base import reflected_positions
 from .backends.numpy import NumpyBackend
 from .dispatch import is_cupy, type_name
 from .errors import ParameterTypeError
@@ -182,12 +184,11 @@ def _scattering(transform, x, axes, kwargs, chunking, nan_policy, backend):
                        "chunking='halo'.", axes, mb)
         x = rechunked
     return _blockwise(cls_name, x, ndim, _frozen(kwargs, signal_shape), frontend.core.array_shape,
-                      dtype, nan_policy, backend, crop=None)
+                      dtype, nan_policy, backend)
 
 
-def _blockwise(cls_name, x, ndim, frozen, array_shape, dtype, nan_policy, backend, crop):
-    """One blockwise layer: each block (*batch, *signal) -> (*batch, *array_shape), cropped to
-    `crop` (slices of the output's signal axes) where given."""
+def _blockwise(cls_name, x, ndim, frozen, array_shape, dtype, nan_policy, backend):
+    """One blockwise layer: each block (*batch, *signal) -> (*batch, *array_shape)."""
     import dask.array as da
     from dask.array.utils import meta_from_array
 
@@ -195,14 +196,12 @@ def _blockwise(cls_name, x, ndim, frozen, array_shape, dtype, nan_policy, backen
     in_index = tuple(range(x.ndim))
     new = tuple(range(x.ndim, x.ndim + len(array_shape)))
     out_shape = tuple(array_shape)
-    if crop is not None:
-        out_shape = out_shape[: len(out_shape) - ndim] + tuple(s.stop - s.start for s in crop)
     out_dtype = np.dtype(dtype)
     return da.blockwise(
         _scatter_block, in_index[:batch] + new, x, in_index,
         new_axes=dict(zip(new, out_shape)), concatenate=True, dtype=out_dtype,
         meta=meta_from_array(x, ndim=batch + len(out_shape), dtype=out_dtype),
-        cls_name=cls_name, frozen=frozen, nan_policy=nan_policy, backend=backend, crop=crop,
+        cls_name=cls_name, frozen=frozen, nan_policy=nan_policy, backend=backend, crop=None,
         token=f"scatflow-{cls_name.lower()}")
 
 
@@ -278,55 +277,103 @@ def _output_chunks(chunks, step, count):
     return [(k0, min(k0 + size, count)) for k0 in range(0, count, size)]
 
 
-def _window(x, axis, start, length):
-    """x[start:start + length] along `axis`, the signal reflected (NumPy's "reflect") where the
-    window passes an end: slices inside, a gather of reflected indices across an edge."""
-    import dask.array as da
-
-    n = x.shape[axis]
+def _window_plan(chunks, start, length):
+    """How a task reads x[start:start + length] along an axis of blocks `chunks`, the signal
+    reflected (NumPy's "reflect") where the window passes an end: the (block number, slice of
+    the block) pieces of the span of input it touches, in order, and the indices into their
+    concatenation that make the window (None where the window is that span)."""
+    n = sum(chunks)
     if 0 <= start and start + length <= n:
-        return x[(slice(None),) * axis + (slice(start, start + length),)]
-    left, right = max(0, -start), max(0, start + length - n)
-    indices = reflect_indices(n, left, right)[start + left:start + left + length]
-    return da.take(x, indices, axis=axis)
+        low, high, gather = start, start + length, None
+    else:
+        sources = np.array(reflected_positions(range(start, start + length), n))
+        low, high = int(sources.min()), int(sources.max()) + 1
+        gather = sources - low
+    bounds = list(itertools.accumulate(chunks, initial=0))
+    pieces = []
+    for block in range(bisect.bisect_right(bounds, low) - 1, bisect.bisect_left(bounds, high)):
+        first, stop = max(low, bounds[block]), min(high, bounds[block + 1])
+        if first < stop:
+            pieces.append((block, slice(first - bounds[block], stop - bounds[block])))
+    return pieces, gather
 
 
 def _halo(cls_name, x, kwargs, frontend, dtype, nan_policy, backend):
-    """Chunk-wise transform with overlap: see the module docstring."""
+    """Chunk-wise transform with overlap (see the module docstring), as one graph layer: each
+    task gathers its output chunk's window from the input blocks it overlaps and transforms it,
+    so the graph grows in tasks, not in layers, with the number of chunks."""
     import dask.array as da
+    from dask.array.utils import meta_from_array
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
 
     ndim = frontend.core.ndim
     batch = x.ndim - ndim
     grid = frontend.core.output_grid
+    channels = tuple(frontend.core.array_shape[:-ndim])
     counts = frontend.core.array_shape[-ndim:]
     halo = halo_size(frontend)
     ranges = [_output_chunks(x.chunks[batch + d], grid[d][1], counts[d]) for d in range(ndim)]
     margins = [-(-halo[d] // grid[d][1]) + 1 for d in range(ndim)]  # output samples of halo
-    blocks = {}
+    name = f"scatflow-halo-{cls_name.lower()}-" + tokenize(
+        x, cls_name, _frozen(kwargs, x.shape[batch:]), nan_policy, backend)
+    plans = {}  # (axis, start, length) -> _window_plan: the windows repeat along the other axes
+    layer = {}
     for index in itertools.product(*[range(len(r)) for r in ranges]):
         lengths = tuple(ranges[d][i][1] - ranges[d][i][0] for d, i in enumerate(index))
         segment = tuple((n + 2 * m) * g[1] for n, m, g in zip(lengths, margins, grid))
         seg_frontend = describe(cls_name, segment, **kwargs)  # cached: a few distinct lengths
-        piece = x
+        assert tuple(seg_frontend.core.array_shape[:-ndim]) == channels, (segment, channels)
+        axis_plans = []
         for d, i in enumerate(index):
             seg_offset, step = seg_frontend.core.output_grid[d]
             start = grid[d][0] + ranges[d][i][0] * step - seg_offset - margins[d] * step
-            piece = _window(piece, batch + d, start, segment[d])
-        piece = piece.rechunk({batch + d: -1 for d in range(ndim)})
+            key = (d, start, segment[d])
+            if key not in plans:
+                plans[key] = _window_plan(x.chunks[batch + d], start, segment[d])
+            axis_plans.append(plans[key])
+        slices = [[piece[1] for piece in pieces] for pieces, _ in axis_plans]
+        gathers = [gather for _, gather in axis_plans]
         crop = tuple(slice(m, m + n) for m, n in zip(margins, lengths))
-        blocks[index] = _blockwise(cls_name, piece, ndim, _frozen(kwargs, segment),
-                                   seg_frontend.core.array_shape, dtype, nan_policy, backend, crop)
+        frozen = _frozen(kwargs, segment)
+        blocks = [[block for block, _ in pieces] for pieces, _ in axis_plans]
+        for batch_index in itertools.product(*[range(len(c)) for c in x.chunks[:batch]]):
+            layer[(name,) + batch_index + (0,) * len(channels) + index] = (
+                _scatter_window, _nested_keys((x.name,) + batch_index, blocks), slices, gathers,
+                cls_name, frozen, nan_policy, backend, crop)
+    chunks = (tuple(x.chunks[:batch]) + tuple((c,) for c in channels)
+              + tuple(tuple(k1 - k0 for k0, k1 in r) for r in ranges))
+    out_dtype = np.dtype(dtype)
+    meta = meta_from_array(x, ndim=len(chunks), dtype=out_dtype)
+    graph = HighLevelGraph.from_collections(name, layer, dependencies=[x])
+    return da.Array(graph, name, chunks, meta=meta)
 
-    def nest(prefix):
-        d = len(prefix)
+
+def _nested_keys(prefix, blocks):
+    """The keys `prefix + (b0, b1, ...)` of the blocks b0 in blocks[0], b1 in blocks[1], ...,
+    as lists nested one level per axis (which the task receives as arrays, nested alike)."""
+    if not blocks:
+        return prefix
+    return [_nested_keys(prefix + (b,), blocks[1:]) for b in blocks[0]]
+
+
+def _scatter_window(blocks, slices, gathers, cls_name, frozen, nan_policy, backend, crop):
+    """The halo task: its window assembled from the input `blocks` (nested per signal axis), cut
+    to `slices` and gathered by `gathers` (see `_window_plan`), then `_scatter_block`."""
+    ndim = len(slices)
+
+    def assemble(nested, d, pieces):
         if d == ndim:
-            return blocks[prefix]
-        return [nest(prefix + (i,)) for i in range(len(ranges[d]))]
+            return nested[(Ellipsis,) + tuple(slices[a][p] for a, p in enumerate(pieces))]
+        parts = [assemble(part, d + 1, pieces + (p,)) for p, part in enumerate(nested)]
+        return parts[0] if len(parts) == 1 else _namespace(parts[0]).concatenate(parts, d - ndim)
 
-    out = da.block(nest(()))
-    expected = tuple(x.shape[:batch]) + tuple(frontend.core.array_shape)
-    assert out.shape == expected, (out.shape, expected)
-    return out
+    window = assemble(blocks, 0, ())
+    xp = _namespace(window)
+    for d, gather in enumerate(gathers):
+        if gather is not None:
+            window = xp.take(window, xp.asarray(gather), axis=window.ndim - ndim + d)
+    return _scatter_block(window, cls_name, frozen, nan_policy, backend, crop)
 
 
 # -- running on a cluster -----------------------------------------------------------------------

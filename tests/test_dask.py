@@ -117,6 +117,60 @@ def test_halo_2d_agrees_to_kymatios_filter_tails(caplog):
     assert error[:, order0_and_fine].max() < 1e-5  # only the paths through j = J-1 have the tails
 
 
+def test_halo_graph_has_as_many_layers_for_40_chunks_as_for_4():
+    def graph(function, shape, chunks, **kwargs):
+        return function(da.zeros(shape, chunks=chunks), chunking="halo", **kwargs).dask
+
+    few, many = (graph(sd.scattering1d, (2, 10240), (1, n), J=4, Q=2) for n in (2560, 256))
+    assert len(many) > len(few) and len(many.layers) == len(few.layers)
+    few, many = (graph(sd.scattering2d, (1, 160, 128), (1, *n), J=2, L=4)
+                 for n in ((80, 64), (16, 32)))
+    assert len(many) > len(few) and len(many.layers) == len(few.layers)
+
+
+HALO_WINDOW_CASES = [  # (frontend, function, keywords, x shape, chunks)
+    ("Scattering1D", sd.scattering1d, dict(J=6, Q=4), (2, 3000), (2, 100)),  # chunks < the halo
+    ("Scattering1D", sd.scattering1d, dict(J=5, Q=2, T=16), (3, 5000),
+     ((2, 1), (700, 1300, 1000, 2000))),
+    ("Scattering2D", sd.scattering2d, dict(J=2, L=4, filter_levels="local"), (2, 72, 60),
+     (1, 20, 24)),
+    ("TimeFrequencyScattering", sd.time_frequency_scattering,
+     dict(J=5, J_fr=2, Q=(8, 1), format="joint"), (2, 2048), (2, 500)),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("cls_name, function, kwargs, shape, chunks", HALO_WINDOW_CASES)
+def test_halo_blocks_are_the_transform_of_their_reflected_windows(cls_name, function, kwargs,
+                                                                  shape, chunks, dtype):
+    """Bit for bit, each output block is the in-memory transform (the same task, on one chunk)
+    of its window: its output samples and `halo_size` on each side, rounded up to whole output
+    steps plus one, placed on the global output grid, the signal reflected past its ends."""
+    x = np.random.default_rng(8).standard_normal(shape).astype(dtype)
+    ndim = len(shape) - 1
+    y = function(da.from_array(x, chunks=chunks), chunking="halo", **kwargs)
+    out = y.compute(scheduler="sync")
+    S = sd.describe(cls_name, shape[1:], **kwargs)
+    halo, grid = sd.halo_size(S), S.core.output_grid
+    margins = [-(-h // step) + 1 for h, (_, step) in zip(halo, grid)]
+    padded = np.pad(x, [(0, 0)] + [(n, n) for n in x.shape[1:]], mode="reflect")
+    edges = [np.cumsum((0,) + c) for c in y.chunks[-ndim:]]
+    batch_edges = np.cumsum((0,) + da.from_array(x, chunks=chunks).chunks[0])
+    for index in np.ndindex(*[len(c) for c in y.chunks[-ndim:]]):
+        lengths = [e[i + 1] - e[i] for e, i in zip(edges, index)]
+        segment = [(n + 2 * m) * step for n, m, (_, step) in zip(lengths, margins, grid)]
+        seg_grid = sd.describe(cls_name, segment, **kwargs).core.output_grid
+        window = padded[(slice(None),) + tuple(
+            slice(n + start, n + start + length) for n, start, length in zip(
+                x.shape[1:], [o + e[i] * s - so - m * s for (o, s), e, i, (so, _), m
+                              in zip(grid, edges, index, seg_grid, margins)], segment))]
+        block = out[(Ellipsis,) + tuple(slice(e[i], e[i + 1]) for e, i in zip(edges, index))]
+        crop = (Ellipsis,) + tuple(slice(m, m + n) for m, n in zip(margins, lengths))
+        for b0, b1 in zip(batch_edges[:-1], batch_edges[1:]):  # one task per batch chunk
+            alone = function(da.from_array(window[b0:b1], chunks=-1), **kwargs).compute()
+            np.testing.assert_array_equal(block[b0:b1], alone[crop])
+
+
 def test_nan_policies():
     x = np.random.default_rng(4).standard_normal((3, 32, 32))
     x[1, 5, 7] = np.nan

@@ -169,10 +169,15 @@ def _blocks(factor, sizes, numbers=None):
 
 
 def reflect_indices(n, left, right):
-    """NumPy's `mode="reflect"` source indices for padding n samples by (left, right): the
-    reflection without repeating the edge is periodic with period 2(n - 1), so pads longer
-    than the signal reflect again."""
+    """NumPy's `mode="reflect"` source indices for padding n samples by (left, right)."""
+    return reflected_positions(range(-left, n + right), n)
+
+
+def reflected_positions(positions, n):
+    """The source index in [0, n) of each of `positions` (ints, any of them outside [0, n)) as
+    NumPy's `mode="reflect"` pads: the reflection without repeating the edge is periodic with
+    period 2(n - 1), so positions farther out than the signal is long reflect again."""
     if n == 1:
-        return [0] * (left + 1 + right)
+        return [0] * len(positions)
     period = 2 * n - 2
-    return [i % period if i % period < n else period - i % period for i in range(-left, n + right)]
+    return [i % period if i % period < n else period - i % period for i in positions]
