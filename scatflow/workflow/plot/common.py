@@ -69,6 +69,21 @@ def compass(obj, dim):
     return found.group(1)[0].upper() if found else None
 
 
+DEGREE_SPACINGS = (1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 180)  # a map's tick spacings
+
+
+def tick_locator(span, most, degrees):
+    """A major tick locator putting at most `most` ticks over `span` (the axis' extent): in
+    degrees, the finest of a map's spacings (10°, 15°, 30°, 90°, ...) that fits; otherwise
+    round steps (integers but for degrees)."""
+    from matplotlib.ticker import MaxNLocator, MultipleLocator
+
+    fitting = [s for s in DEGREE_SPACINGS if s <= span and span / s + 1 <= most]
+    if degrees and fitting:
+        return MultipleLocator(fitting[0])
+    return MaxNLocator(nbins=max(most - 1, 1), integer=not degrees)
+
+
 def degree_label(value, direction):
     """A latitude ("N") or longitude ("E") tick as a map prints it: 60°N, 30°S, 120°W, 0°,
     180°."""

@@ -4,20 +4,20 @@ orientation theta1. Latitude and longitude axes (by their CF units) read 60°N, 
 
 import numpy as np
 
-from .common import axis_label, axis_values, compass, degree_label, limits
+from .common import axis_label, axis_values, compass, degree_label, limits, tick_locator
 
 PANEL_INCHES = 1.7  # side of one order-1 map in the grid
 TOP_ROW_INCHES = 14  # the figure's narrowest width: its top row holds three panels
 GRID_HEADROOM_INCHES = 1.1  # the grid's title, column titles, tick labels and axis name
 ROW_GAP_INCHES = 0.3  # between two rows of the grid
-DEGREE_STEPS = [1, 2, 3, 5, 10]  # tick spacings of latitudes and longitudes: 10°, 30°, 50°, ...
+TICK_POINTS = (40, 20)  # room a tick label needs along x ("120°W") and along y, in points
 ANNOTATED_CELLS = (5, 8)  # energy maps up to these (rows, columns) print each cell's value
 
 
 def draw(fig, var, position, paths):
     """The order-0 map and the energies of orders 1 and 2 (the latter where there are order-2
     paths) on top, order-1 maps by (j1 rows, theta1 columns) below."""
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
+    from matplotlib.ticker import FuncFormatter
 
     sample = var.isel(position).transpose("coeff", ...).load()
     ydim, xdim = var.attrs["scatflow_dims"]
@@ -36,14 +36,16 @@ def draw(fig, var, position, paths):
         margin = (width - grid_width) / 2
         bottom = bottom.subfigures(1, 3, width_ratios=[margin, grid_width, margin])[1]
     x, y = axis_values(sample, xdim), axis_values(sample, ydim)
+    ticks_x = max(int(cell * 72 / TICK_POINTS[0]), 2)  # as many as the grid's maps hold
+    ticks_y = max(int(cell * ny / nx * 72 / TICK_POINTS[1]), 2)
 
     def show(ax, field, **style):
         mesh = ax.pcolormesh(x, y, field, shading="nearest", **style)
         ax.set_box_aspect(field.shape[0] / field.shape[1])
-        for axis, dim, ticks in ((ax.xaxis, xdim, 4), (ax.yaxis, ydim, 5)):
+        for axis, dim, values, most in ((ax.xaxis, xdim, x, ticks_x), (ax.yaxis, ydim, y, ticks_y)):
             direction = compass(sample, dim)
-            axis.set_major_locator(MaxNLocator(nbins=ticks, integer=True,
-                                               steps=DEGREE_STEPS if direction else None))
+            span = abs(float(values[-1] - values[0])) * len(values) / max(len(values) - 1, 1)
+            axis.set_major_locator(tick_locator(span, most, degrees=direction is not None))
             if direction:
                 axis.set_major_formatter(FuncFormatter(
                     lambda value, _, direction=direction: degree_label(value, direction)))
