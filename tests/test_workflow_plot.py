@@ -1,6 +1,9 @@
 """`scatflow.workflow.plot.plot_scattering`: real transform outputs, written to zarr and reopened
-(dask-backed coeff coords), drawn to PNGs that must have a sensible size and not be blank;
-half-written stores plot their first computed sample, empty ones and bad arguments raise."""
+(dask-backed coeff coords), drawn to PNGs that must have a sensible size and not be blank, with
+no label over another or outside the figure and no panel without data; half-written stores plot
+their first computed sample, empty ones and bad arguments raise."""
+
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -8,7 +11,8 @@ import pytest
 import xarray as xr
 
 import scatflow.xarray as scat_xr
-from scatflow.workflow.plot import plot_scattering
+from scatflow.workflow.plot import draw_scattering, plot_scattering
+from scatflow.workflow.plot.common import degree_label
 
 
 def reopen(out, tmp_path, name="out.zarr", chunks=None, encoding=None):
@@ -31,6 +35,57 @@ def check_png(path, width=(500, 3000), height=(300, 2000)):
     assert height[0] <= pixels.shape[0] <= height[1], pixels.shape
     assert pixels[..., :3].var() > 1e-3, "blank image"
     return pixels
+
+
+def shown_labels(fig):
+    """The texts a reader sees once `fig` is drawn: titles, axis names, the tick labels within
+    each axis' view (matplotlib keeps some outside it, undrawn), and the (sub)figures' titles
+    and axis names."""
+    texts = []
+    for ax in fig.get_axes():
+        if not ax.axison:
+            continue
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            slack = (high - low) * 1e-9
+            for locs, labels in ((axis.get_majorticklocs(), axis.get_majorticklabels()),
+                                 (axis.get_minorticklocs(), axis.get_minorticklabels())):
+                texts += [label for loc, label in zip(locs, labels)
+                          if low - slack <= loc <= high + slack]
+        texts += [ax.xaxis.label, ax.yaxis.label, ax.title]
+    figures = [fig]
+    while figures:
+        figure = figures.pop()
+        figures += figure.subfigs
+        texts += [t for t in (figure._suptitle, figure._supxlabel, figure._supylabel) if t]
+    return [t for t in texts if t.get_visible() and t.get_text()]
+
+
+def assert_legible(fig):
+    """No two labels of `fig` closer than a pixel, none reaching outside the figure."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in shown_labels(fig)]
+    assert len(boxes) > 5
+    outside = [text for text, box in boxes
+               if box.x0 < -1 or box.y0 < -1 or box.x1 > fig.bbox.x1 + 1
+               or box.y1 > fig.bbox.y1 + 1]
+    assert not outside, f"labels reaching outside the figure: {outside}"
+    crowded = [(a, b) for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2)
+               if box_a.padded(0.5).overlaps(box_b.padded(0.5))]
+    assert not crowded, f"labels over one another: {crowded}"
+
+
+def assert_every_panel_shows_data(fig):
+    """Each axes of `fig` (maps, heat maps, colour bars) shows an image or mesh of more than
+    one finite cell: no blank panel, no single-cell one."""
+    from matplotlib.collections import QuadMesh
+
+    for ax in fig.get_axes():
+        shown = [*ax.get_images(), *(c for c in ax.collections if isinstance(c, QuadMesh))]
+        cells = [np.isfinite(np.ma.filled(np.asarray(a.get_array(), float), np.nan)).sum()
+                 for a in shown]
+        assert ax.axison and max(cells, default=0) > 1, f"panel {ax.get_title()!r}: {cells}"
 
 
 def images(n=3, size=32, seed=0):
@@ -61,16 +116,55 @@ def test_2d_maps_from_a_store(tmp_path):
     path = plot_scattering(store, tmp_path / "maps.png")
     assert path == tmp_path / "maps.png"
     check_png(path)
+    fig = draw_scattering(store)
+    assert_every_panel_shows_data(fig)
+    assert_legible(fig)
 
 
-def test_2d_lat_lon_with_descending_latitudes(tmp_path):
+def lat_lon_field():
+    """Two CF-style global maps, latitudes descending as many models store them."""
     lat, lon = np.linspace(80, -80, 32), np.linspace(0, 348.75, 32)
     field = xr.DataArray(images(2), dims=("time", "lat", "lon"), name="t2m",
                          coords={"time": pd.date_range("2020-01-01", periods=2),
                                  "lat": lat, "lon": lon})
     field.lat.attrs["units"] = "degrees_north"
-    out = reopen(scat_xr.scattering2d(field, 2, L=4, max_order=1), tmp_path)
+    field.lon.attrs["units"] = "degrees_east"
+    return field
+
+
+def test_2d_lat_lon_with_descending_latitudes(tmp_path):
+    out = reopen(scat_xr.scattering2d(lat_lon_field(), 2, L=4, max_order=1), tmp_path)
     check_png(plot_scattering(out, tmp_path / "latlon.png", index={"time": 1}))
+    fig = draw_scattering(out, index={"time": 1})
+    assert_legible(fig)
+    order0 = fig.subfigs[0].get_axes()[0]
+    assert (order0.get_xlabel(), order0.get_ylabel()) == ("lon", "lat")  # units: on the ticks
+    ticks = {t.get_text() for t in shown_labels(fig)}
+    assert {"45\N{DEGREE SIGN}N", "0\N{DEGREE SIGN}", "45\N{DEGREE SIGN}S",
+            "180\N{DEGREE SIGN}"} <= ticks, ticks
+
+
+@pytest.mark.parametrize("J, max_order, second_order_title", [
+    (2, 2, "order-2 energy per (\u03b81, \u03b82), j1 = 0, j2 = 1"),  # one (j1, j2) pair
+    (3, 2, "order-2 energy per (j1, j2)"),
+    (2, 1, None)])
+def test_2d_top_row_has_a_panel_per_order_with_data(J, max_order, second_order_title):
+    fig = draw_scattering(scat_xr.scattering2d(lat_lon_field(), J, L=4, max_order=max_order))
+    assert_every_panel_shows_data(fig)
+    titles = [ax.get_title() for ax in fig.subfigs[0].get_axes() if ax.get_title()]
+    assert titles == ["order 0 (low-pass)", "order-1 energy per (j1, \u03b81)",
+                      *([second_order_title] if second_order_title else [])]
+    assert_legible(fig)
+
+
+@pytest.mark.parametrize("value, direction, label", [
+    (60, "N", "60\N{DEGREE SIGN}N"), (-30.5, "N", "30.5\N{DEGREE SIGN}S"),
+    (0, "N", "0\N{DEGREE SIGN}"), (240, "E", "120\N{DEGREE SIGN}W"),
+    (-60, "E", "60\N{DEGREE SIGN}W"), (30, "E", "30\N{DEGREE SIGN}E"),
+    (180, "E", "180\N{DEGREE SIGN}"), (-180, "E", "180\N{DEGREE SIGN}"),
+    (360, "E", "0\N{DEGREE SIGN}")])
+def test_degree_labels_read_as_on_a_map(value, direction, label):
+    assert degree_label(value, direction) == label
 
 
 @pytest.mark.parametrize("T", [None, "global"])
@@ -84,6 +178,7 @@ def test_1d_scalogram_and_global_profile(tmp_path, T):
     out = reopen(scat_xr.scattering1d(signals, 6, Q=4, **kwargs), tmp_path)
     assert ("time" in out.signal.dims) == (T is None)
     check_png(plot_scattering(out, tmp_path / "scalogram.png"))
+    assert_legible(draw_scattering(out))
 
 
 def test_3d_paths_across_samples(tmp_path):
@@ -94,6 +189,7 @@ def test_3d_paths_across_samples(tmp_path):
     da = xr.DataArray(volumes, dims=("molecule", "z", "y", "x"), name="density")
     out = reopen(scat_xr.harmonic_scattering3d(da, 2, L=1), tmp_path, chunks={"molecule": 2})
     check_png(plot_scattering(out, tmp_path / "paths.png", index={"molecule": 3}))
+    assert_legible(draw_scattering(out, index={"molecule": 3}))
     single = reopen(scat_xr.harmonic_scattering3d(da[0], 2, L=1), tmp_path, "one.zarr")
     check_png(plot_scattering(single, tmp_path / "one.png"))
 

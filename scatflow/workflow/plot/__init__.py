@@ -26,6 +26,15 @@ def plot_scattering(ds, path, *, variable=None, index=None):
     transform (a DataArray is taken as a one-variable Dataset). `variable`: the variable to
     draw (default: the first with `scatflow_transform` attrs). `index`: {loop dim: integer
     position} for some or all loop dims; the others are searched for a computed sample."""
+    fig = draw_scattering(ds, variable=variable, index=index)
+    path = pathlib.Path(path)
+    fig.savefig(path, format="png")
+    return path
+
+
+def draw_scattering(ds, *, variable=None, index=None):
+    """The matplotlib Figure (on an Agg canvas) that `plot_scattering` saves, with the same
+    arguments: what a caller embeds elsewhere, or a test inspects."""
     var = _pick_variable(ds, variable)
     from ... import registry
 
@@ -49,9 +58,7 @@ def plot_scattering(ds, path, *, variable=None, index=None):
                        if "scatflow_" + p in var.attrs)
     fig.suptitle(f"{var.name} \N{EM DASH} {transform} ({params})\n"
                  f"sample: {describe_position(var, position)}", fontsize="large")
-    path = pathlib.Path(path)
-    fig.savefig(path, format="png")
-    return path
+    return fig
 
 
 def _pick_variable(ds, variable):

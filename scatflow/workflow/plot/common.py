@@ -1,7 +1,8 @@
-"""What the per-transform drawings share: finding computed samples, axis values and labels,
-cell edges and colour ranges."""
+"""What the per-transform drawings share: finding computed samples, axis values, labels and
+tick formats, cell edges and colour ranges."""
 
 import itertools
+import re
 
 import numpy as np
 
@@ -51,8 +52,47 @@ def axis_values(obj, dim):
 
 
 def axis_label(obj, dim):
+    """`dim [units]`, or only `dim` where the ticks carry the units (latitude, longitude)."""
     units = obj[dim].attrs.get("units") if dim in obj.coords else None
-    return f"{dim} [{units}]" if units else dim
+    return f"{dim} [{units}]" if units and not compass(obj, dim) else dim
+
+
+# CF's spellings of the units of latitude and longitude: degrees_north, degree_N, degreesE, ...
+_COMPASS_UNITS = re.compile(r"degrees?_?(north|n|east|e)", re.IGNORECASE)
+
+
+def compass(obj, dim):
+    """"N" where `dim` holds latitudes, "E" where it holds longitudes (by its CF units), else
+    None."""
+    units = obj[dim].attrs.get("units") if dim in obj.coords else None
+    found = _COMPASS_UNITS.fullmatch(units) if isinstance(units, str) else None
+    return found.group(1)[0].upper() if found else None
+
+
+DEGREE_SPACINGS = (1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 180)  # a map's tick spacings
+
+
+def tick_locator(span, most, degrees):
+    """A major tick locator putting at most `most` ticks over `span` (the axis' extent): in
+    degrees, the finest of a map's spacings (10°, 15°, 30°, 90°, ...) that fits; otherwise
+    round steps (integers but for degrees)."""
+    from matplotlib.ticker import MaxNLocator, MultipleLocator
+
+    fitting = [s for s in DEGREE_SPACINGS if s <= span and span / s + 1 <= most]
+    if degrees and fitting:
+        return MultipleLocator(fitting[0])
+    return MaxNLocator(nbins=max(most - 1, 1), integer=not degrees)
+
+
+def degree_label(value, direction):
+    """A latitude ("N") or longitude ("E") tick as a map prints it: 60°N, 30°S, 120°W, 0°,
+    180°."""
+    if direction == "E":
+        value = 180 - (180 - value) % 360  # into (-180, 180]
+        hemisphere = "E" if 0 < value < 180 else "W" if value < 0 else ""
+    else:
+        hemisphere = "N" if value > 0 else "S" if value < 0 else ""
+    return f"{abs(value):g}\N{DEGREE SIGN}{hemisphere}"
 
 
 def edges(centres):
