@@ -51,6 +51,13 @@ def run(frontend, path, dtype):
         import scatflow.tensorflow as module
 
         return as_numpy(getattr(module, name)(**kwargs)(tf.constant(x)))
+    if frontend == "jax":
+        import jax
+
+        import scatflow.jax as module
+
+        with jax.enable_x64(dtype == "float64"):  # JAX has float64 only with x64
+            return as_numpy(getattr(module, name)(**kwargs)(jax.numpy.asarray(x)))
     if frontend == "sklearn":
         import scatflow.sklearn as module
 
