@@ -3,8 +3,10 @@
 JAX arrays cannot be written in place: as in the TensorFlow backend, `writes_in_place` is False
 and every primitive returns a new array. Nothing here branches on values or calls `.item()`, so
 the cores trace under `jax.jit` with the signal shape fixed; batches are never split over
-threads (`splits_batches`): under `jit` one traced program holds the whole batch, and eagerly
-XLA parallelizes inside each call.
+threads (`splits_batches`) nor into chunks (the tuning constants below): under `jit` one traced
+program holds the whole batch (its size bounded as the batch grows), and XLA parallelizes
+inside each call. Eager calls run op by op, each op compiled on first use: wrap the transform
+in `jax.jit` for speed.
 
 Filters are made concrete even when first asked for inside a trace
 (`jax.ensure_compile_time_eval`, TensorFlow's `init_scope`): the cached arrays are constants that
@@ -22,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy
 
+from .. import tuning
 from .base import Backend
 
 
@@ -31,6 +34,15 @@ def _axes(ndim):
 
 class JaxBackend(Backend):
     name = "jax"
+    # One traced program holds the whole batch: the 3D core's loop over batch chunks would be
+    # unrolled into it, its size and compile time growing with the batch (one signal per chunk
+    # at 128^3). XLA plans the program's memory instead.
+    harmonic3d_working_bytes = 2**62
+    # JTFS multiplies groups of TIME_FREQUENCY_STEP_SIGNALS signals at a time: one group here,
+    # in time slices as wide as the default plans for each signal of a group.
+    time_frequency_step_signals = 2**31
+    time_frequency_step_bytes = (tuning.TIME_FREQUENCY_STEP_BYTES
+                                 // tuning.TIME_FREQUENCY_STEP_SIGNALS * 2**31)
 
     def splits_batches(self, x):
         return False
