@@ -29,7 +29,7 @@ def results(request, tmp_path_factory):
     backend = request.param
     pytest.importorskip(backend)
     target = tmp_path_factory.mktemp(f"keras-{backend}") / "results.json"
-    done = run_keras(backend, [str(HERE / "keras_checks.py"), str(target)])
+    done = run_keras(backend, [str(HERE / "keras_checks.py"), str(target)], timeout=600)
     assert done.returncode == 0 and target.exists(), done.stderr[-4000:]
     return json.loads(target.read_text())
 

@@ -172,6 +172,7 @@ class ScatteringLayer(keras.layers.Layer):
         dtype = compute_dtype(keras.backend.standardize_dtype(self.compute_dtype)).name
         probe = keras.ops.zeros((1,) + tuple(self._scattering.core.input_shape), dtype=dtype)
         self._scattering._filters_for(self._scattering._backend, probe)
+        self._run = _compiled_on_jax(self._scattering)
 
     def call(self, inputs):
         S = self.scattering
@@ -182,7 +183,7 @@ class ScatteringLayer(keras.layers.Layer):
                              f"{', '.join(map(str, signal_shape))}); got {tuple(inputs.shape)}")
         batch_shape = tuple(keras.ops.shape(inputs)[: len(inputs.shape) - n])
         flat = keras.ops.reshape(inputs, (-1,) + signal_shape)
-        out = S.scattering(flat)
+        out = self._run(flat)
         return keras.ops.reshape(out, batch_shape + tuple(S.core.array_shape))
 
     # -- shapes and config ---------------------------------------------------------------------
@@ -207,6 +208,17 @@ class ScatteringLayer(keras.layers.Layer):
     def output_size(self, detail=False):
         """Number of scattering paths of the built layer (the output's path axis)."""
         return self.scattering.output_size(detail)
+
+
+def _compiled_on_jax(scattering):
+    """`scattering.scattering`, on the JAX backend compiled once per input shape (`jax.jit`:
+    eager JAX compiles and dispatches each of its many small operations; inside Keras's own
+    jitted steps the inner jit is inlined). On the other backends as it is."""
+    if keras.backend.backend() != "jax":
+        return scattering.scattering
+    import jax
+
+    return jax.jit(scattering.scattering)
 
 
 def _layer_init(cls, parameters):
