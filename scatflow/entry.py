@@ -18,6 +18,7 @@ FRONTENDS = {
     "numpy": "scatflow.frontends.numpy",
     "torch": "scatflow.frontends.torch",
     "tensorflow": "scatflow.frontends.tensorflow",
+    "jax": "scatflow.frontends.jax",
     "keras": "scatflow.frontends.keras",
     "sklearn": "scatflow.frontends.sklearn",
 }

@@ -8,6 +8,7 @@ saving code imports TensorFlow when it is installed, as `from_config` does in
 `kymatio_arguments`).
 """
 
+import contextlib
 import inspect
 import json
 import math
@@ -84,14 +85,26 @@ def check_matches_numpy(keras, layers):
 
 
 def check_float64_layer(keras, layers):
-    """dtype='float64' computes in float64 (1e-12 of scatflow.numpy)."""
+    """dtype='float64' computes in float64 (1e-12 of scatflow.numpy); on JAX with
+    jax_enable_x64, without which JAX has no float64."""
     rng = np.random.default_rng(1)
-    for name, kwargs, shape, _ in LAYERS.values():
-        x = rng.standard_normal((2,) + shape)
-        out = getattr(layers, name)(dtype="float64", **kwargs)(x)
-        assert keras.backend.standardize_dtype(out.dtype) == "float64"
-        error = relative_error(keras.ops.convert_to_numpy(out), numpy_reference(name, kwargs, x))
-        assert error <= 1e-12, (name, error)
+    with float64_enabled(keras):
+        for name, kwargs, shape, _ in LAYERS.values():
+            x = rng.standard_normal((2,) + shape)
+            out = getattr(layers, name)(dtype="float64", **kwargs)(x)
+            assert keras.backend.standardize_dtype(out.dtype) == "float64"
+            error = relative_error(keras.ops.convert_to_numpy(out),
+                                   numpy_reference(name, kwargs, x))
+            assert error <= 1e-12, (name, error)
+
+
+def float64_enabled(keras):
+    """A context with float64 available: jax_enable_x64 on the JAX backend, else nothing."""
+    if keras.backend.backend() != "jax":
+        return contextlib.nullcontext()
+    import jax
+
+    return jax.enable_x64(True)
 
 
 def check_output_shapes(keras, layers):
@@ -227,20 +240,21 @@ def _call_twice(layer, first, second):
 
 
 def check_unsupported_backend(keras, layers):
-    """On another Keras backend (jax, numpy, openvino), making a layer raises a RuntimeError
-    naming the supported backends (simulated: those backends need jax/openvino installed)."""
-    for other in ("jax", "numpy", "openvino"):
+    """On another Keras backend (numpy, openvino), making a layer raises a RuntimeError naming
+    the supported backends (simulated: openvino is not installed)."""
+    for other in ("numpy", "openvino"):
         with mock.patch.object(keras.backend, "backend", return_value=other):
             for name in layers.__all__:
                 required = {p: 1 for p in registry.get(name).required()}
-                expect_error(RuntimeError, [repr(other), "'tensorflow'", "'torch'"],
+                expect_error(RuntimeError, [repr(other), "'tensorflow'", "'torch'", "'jax'"],
                              getattr(layers, name), **required)
 
 
 def check_imports(keras, layers):
     """The layers imported no framework beyond the active Keras backend's."""
-    other = {"tensorflow": "torch", "torch": "tensorflow"}[keras.backend.backend()]
-    assert other not in sys.modules, f"{other} was imported"
+    others = {"tensorflow", "torch", "jax"} - {keras.backend.backend()}
+    imported = sorted(others & set(sys.modules))
+    assert not imported, f"{imported} imported"
 
 
 def check_save_load(keras, layers):

@@ -20,8 +20,9 @@ FILES = [p for p in sorted(FIXTURES.glob("kymatio-*.npz")) if transform_of(p) in
 # DESIGN.md's tolerances by transform and input dtype
 TOLERANCE = {("1d", "float64"): 1e-8, ("1d", "float32"): 3e-5, ("2d", "float64"): 5e-6,
              ("2d", "float32"): 5e-6, ("3d", "float64"): 3e-4, ("3d", "float32"): 3e-4}
-FRAMEWORKS = {"torch": "torch", "tensorflow": "tensorflow", "sklearn": "sklearn",
-              "keras-torch": "keras", "keras-tensorflow": "keras"}
+FRAMEWORKS = {"torch": "torch", "tensorflow": "tensorflow", "jax": "jax", "sklearn": "sklearn",
+              "keras-torch": "keras", "keras-tensorflow": "keras", "keras-jax": "keras"}
+KERAS_BACKENDS = ("torch", "tensorflow", "jax")
 
 
 def error(path, out):
@@ -38,7 +39,7 @@ def keras_outputs(tmp_path_factory):
     pytest.importorskip("keras")
     outputs = {}
     paths = [str(p) for p in FILES if keras_supports(p)]
-    for backend in ("torch", "tensorflow"):
+    for backend in KERAS_BACKENDS:
         pytest.importorskip(backend)
         target = tmp_path_factory.mktemp("keras") / f"{backend}.npz"
         env = dict(os.environ, KERAS_BACKEND=backend)
@@ -54,11 +55,12 @@ def applicable(frontend, path, dtype):
     only (no 1D T=0 list output)."""
     if frontend.startswith("keras") and dtype == "float64":
         return False
-    return frontend in ("numpy", "torch", "tensorflow") or keras_supports(path)
+    return frontend in ("numpy", "torch", "tensorflow", "jax") or keras_supports(path)
 
 
 CASES = [(frontend, path, dtype) for dtype in ("float64", "float32")
-         for frontend in ("numpy", "torch", "tensorflow", "sklearn", "keras-torch", "keras-tensorflow")
+         for frontend in ("numpy", "torch", "tensorflow", "jax", "sklearn",
+                          *(f"keras-{backend}" for backend in KERAS_BACKENDS))
          for path in FILES if applicable(frontend, path, dtype)]
 
 

@@ -186,7 +186,7 @@ def test_generic_reflect_indices_are_numpys_reflect_padding():
 
 
 @pytest.mark.parametrize("frontend, framework", [("torch", "torch"), ("tensorflow", "tensorflow"),
-                                                 ("sklearn", "sklearn")])
+                                                 ("jax", "jax"), ("sklearn", "sklearn")])
 def test_entry_classes_build_each_frontend(frontend, framework):
     pytest.importorskip(framework)
     import importlib
@@ -238,7 +238,7 @@ def test_unknown_frontend_and_backend_raise_kymatios_types():
         get_backend("matlab")
 
 
-@pytest.mark.parametrize("frontend", ["numpy", "torch", "tensorflow"])
+@pytest.mark.parametrize("frontend", ["numpy", "torch", "tensorflow", "jax"])
 def test_a_backend_of_another_frontend_is_an_import_error(frontend):
     pytest.importorskip(frontend)
     with pytest.raises(ImportError, match="can not be called from the .* frontend"):

@@ -22,7 +22,7 @@ from scatflow.frontends.base import ScatteringBase
 
 PACKAGE = Path(scatflow.__file__).parent
 ENTRIES = list(registry.TRANSFORMS.values())
-FRAMEWORK_MODULES = ["numpy", "torch", "tensorflow", "sklearn"]
+FRAMEWORK_MODULES = ["numpy", "torch", "tensorflow", "jax", "sklearn"]
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)

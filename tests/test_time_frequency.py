@@ -1,5 +1,5 @@
-"""Joint time-frequency scattering: Kymatio main's numbers (fixtures) on the NumPy, torch and
-TensorFlow frontends, its metadata, and the outputs scatflow defines where Kymatio fails."""
+"""Joint time-frequency scattering: Kymatio main's numbers (fixtures) on the NumPy, torch,
+TensorFlow and JAX frontends, its metadata, and the outputs scatflow defines where Kymatio fails."""
 
 import json
 import sys
@@ -71,6 +71,23 @@ def test_framework_frontends_match_kymatio(frontend, path, dtype):
     else:
         assert out.dtype == out_dtype
         out = out.numpy()
+    assert fixture_error(out, data, x) <= (TOL64 if dtype == np.float64 else TOL32)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_jax_matches_kymatio(path, dtype):
+    jax = pytest.importorskip("jax")
+    from scatflow.frontends.jax import TimeFrequencyScattering as JaxJTFS
+
+    kwargs, x, data = scatflow_kwargs(path)
+    with jax.enable_x64(dtype == np.float64):  # JAX has float64 only with x64
+        out = JaxJTFS(**kwargs)(jax.numpy.asarray(x.astype(dtype)))
+    if isinstance(out, list):
+        out = [dict(item, coef=np.asarray(item["coef"])) for item in out]
+    else:
+        assert out.dtype == dtype
+        out = np.asarray(out)
     assert fixture_error(out, data, x) <= (TOL64 if dtype == np.float64 else TOL32)
 
 

@@ -14,6 +14,7 @@ BACKEND_MODULES = {
     "cupy": "scatflow.backends.cupy",
     "torch": "scatflow.backends.torch",
     "tensorflow": "scatflow.backends.tensorflow",
+    "jax": "scatflow.backends.jax",
 }
 
 

@@ -7,13 +7,14 @@ depend on the shape are checked in `__init__`, the rest in `build`.
 
 There is no second implementation on Keras ops: `build` makes the per-transform frontend object
 for the input's shape (the one core and path list), and `call` runs that core on the scatflow
-backend of the active Keras backend — "tensorflow" or "torch"; other Keras backends (jax,
-numpy, openvino) are refused when a layer is made. This module imports only `keras`; the
+backend of the active Keras backend — "tensorflow", "torch" or "jax"; other Keras backends
+(numpy, openvino) are refused when a layer is made. This module imports only `keras`; the
 array library is the one Keras already imported.
 
 The filters are constants made in `build` from the cached NumPy bank (TensorFlow: complex
-constants; torch: tensors on the input's device), in the layer's compute dtype (float32 by
-default; float64 with `dtype="float64"`; float16/bfloat16 policies compute in float32). They are
+constants; torch: tensors on the input's device; JAX: concrete arrays that Keras's jitted steps
+capture), in the layer's compute dtype (float32 by default; float64 with `dtype="float64"`, on
+JAX only with `jax_enable_x64`; float16/bfloat16 policies compute in float32). They are
 not weights: nothing is trained or saved; a `.keras` file holds the configuration only and the
 filters are rebuilt on load. `compute_output_shape` is read from the core (`core.array_shape`).
 """
@@ -27,7 +28,7 @@ from .. import registry
 from ..errors import ShapeError
 from .base import compute_dtype
 
-SUPPORTED_BACKENDS = ("tensorflow", "torch")
+SUPPORTED_BACKENDS = ("tensorflow", "torch", "jax")
 
 
 def active_backend():
@@ -36,9 +37,9 @@ def active_backend():
     name = keras.backend.backend()
     if name not in SUPPORTED_BACKENDS:
         raise RuntimeError(f"scatflow.keras layers run on the Keras backends "
-                           f"{' and '.join(map(repr, SUPPORTED_BACKENDS))}; the active Keras "
-                           f"backend is {name!r}. Set KERAS_BACKEND=tensorflow or "
-                           f"KERAS_BACKEND=torch before keras is first imported.")
+                           f"{', '.join(map(repr, SUPPORTED_BACKENDS))}; the active Keras "
+                           f"backend is {name!r}. Set KERAS_BACKEND to one of "
+                           f"{', '.join(SUPPORTED_BACKENDS)} before keras is first imported.")
     return name
 
 
@@ -171,6 +172,7 @@ class ScatteringLayer(keras.layers.Layer):
         dtype = compute_dtype(keras.backend.standardize_dtype(self.compute_dtype)).name
         probe = keras.ops.zeros((1,) + tuple(self._scattering.core.input_shape), dtype=dtype)
         self._scattering._filters_for(self._scattering._backend, probe)
+        self._run = _compiled_on_jax(self._scattering)
 
     def call(self, inputs):
         S = self.scattering
@@ -181,7 +183,7 @@ class ScatteringLayer(keras.layers.Layer):
                              f"{', '.join(map(str, signal_shape))}); got {tuple(inputs.shape)}")
         batch_shape = tuple(keras.ops.shape(inputs)[: len(inputs.shape) - n])
         flat = keras.ops.reshape(inputs, (-1,) + signal_shape)
-        out = S.scattering(flat)
+        out = self._run(flat)
         return keras.ops.reshape(out, batch_shape + tuple(S.core.array_shape))
 
     # -- shapes and config ---------------------------------------------------------------------
@@ -206,6 +208,17 @@ class ScatteringLayer(keras.layers.Layer):
     def output_size(self, detail=False):
         """Number of scattering paths of the built layer (the output's path axis)."""
         return self.scattering.output_size(detail)
+
+
+def _compiled_on_jax(scattering):
+    """`scattering.scattering`, on the JAX backend compiled once per input shape (`jax.jit`:
+    eager JAX compiles and dispatches each of its many small operations; inside Keras's own
+    jitted steps the inner jit is inlined). On the other backends as it is."""
+    if keras.backend.backend() != "jax":
+        return scattering.scattering
+    import jax
+
+    return jax.jit(scattering.scattering)
 
 
 def _layer_init(cls, parameters):

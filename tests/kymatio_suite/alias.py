@@ -6,16 +6,17 @@ What each Kymatio import path gives:
 
 * `kymatio.Scattering1D` / `Scattering2D` / `HarmonicScattering3D` (+ any other transform
   scatflow has, e.g. `TimeFrequencyScattering`): scatflow's entry classes.
-* `kymatio.<framework>` (numpy, torch, tensorflow, keras, sklearn): `scatflow.<framework>`.
+* `kymatio.<framework>` (numpy, torch, tensorflow, jax, keras, sklearn): `scatflow.<framework>`.
 * `kymatio.scattering<d>.frontend.<framework>_frontend.<Kymatio class name>`, e.g.
-  `ScatteringNumPy2D`, `TimeFrequencyScatteringTorch`: the scatflow class of that transform
-  and framework.
+  `ScatteringNumPy2D`, `TimeFrequencyScatteringTorch`, `ScatteringJax1D`: the scatflow class of
+  that transform and framework.
 * `kymatio.scattering<d>.backend.<name>_backend.backend`: scatflow's backend of that name
   (Kymatio's tests pass it as `backend=`).
 * Any other `kymatio.*` module (Kymatio's filter banks, cores, utilities, base frontends) is a
   placeholder whose names raise NotImplementedError when called: test files import them at
   module level, and the tests that call them are deselected (deselected.py). A package the
-  environment lacks (JAX, which Kymatio main's JTFS test file imports) gets the same stand-in.
+  environment lacks (JAX, which Kymatio main's JTFS test file imports, where it is not
+  installed) gets the same stand-in.
 
 With `compat="0.3"` every Scattering1D (entry class and framework classes) defaults to
 `kymatio_compat="0.3"`, Kymatio 0.3.0's 1D numbers; Kymatio main's files run with scatflow's
@@ -31,10 +32,10 @@ import re
 import sys
 import types
 
-FRAMEWORKS = ("numpy", "torch", "tensorflow", "keras", "sklearn")
+FRAMEWORKS = ("numpy", "torch", "tensorflow", "jax", "keras", "sklearn")
 # Kymatio's frontend class names put one of these between the transform's name and its
 # dimension: ScatteringNumPy2D, HarmonicScatteringTorch3D, TimeFrequencyScatteringTensorFlow.
-CLASS_INFIXES = {"NumPy": "numpy", "Torch": "torch", "TensorFlow": "tensorflow",
+CLASS_INFIXES = {"NumPy": "numpy", "Torch": "torch", "TensorFlow": "tensorflow", "Jax": "jax",
                  "Keras": "keras", "Transformer": "sklearn"}
 BACKEND_MODULE = re.compile(r"kymatio\.scattering[123]d\.backend\.(\w+)_backend$")
 FRONTEND_MODULE = re.compile(r"kymatio\.scattering[123]d\.frontend\.(\w+)_frontend$")
