@@ -12,8 +12,8 @@
       chunks: {time: 24}              # read chunks of the other dims
       select: {time: [0, 48]}         # index ranges [start, stop) to keep (a slice of the data)
     transform:
-      kind: scattering2d              # a transform of scatflow.registry: scattering1d,
-                                      # scattering2d, harmonic_scattering3d, ...
+      kind: scattering2d              # the name of a transform of scatflow.registry
+                                      # (registry.TRANSFORMS)
       J: 2                            # its required parameters (J, ...) and every other
                                       # frontend keyword (L, Q, max_order, ...)
       backend: auto                   # auto | numpy | cupy (cupy: GPU workers)

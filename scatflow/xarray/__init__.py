@@ -1,14 +1,11 @@
 """Scattering transforms of xarray objects: the functions of `api` and the `scat` accessor
 (`da.scat.scattering2d(J=3)`), registered when this package is imported (`import scatflow`
-imports it)."""
+imports it). One function per transform of `scatflow.registry`, named as its entry
+(`scatflow.xarray.scattering2d`)."""
 
-from . import accessor
-from .api import (
-    harmonic_scattering3d,
-    scattering1d,
-    scattering2d,
-    time_frequency_scattering,
-)
+from .. import registry
+from . import accessor, api
 
-__all__ = ["scattering1d", "scattering2d", "harmonic_scattering3d", "time_frequency_scattering",
-           "accessor"]
+globals().update({name: getattr(api, name) for name in registry.TRANSFORMS})
+
+__all__ = list(registry.TRANSFORMS) + ["accessor"]
