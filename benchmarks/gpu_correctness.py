@@ -131,7 +131,7 @@ def run_jax(run, cls_name, kwargs, x):
 
     import scatflow.jax as sjax
 
-    return np.asarray(getattr(sjax, cls_name)(**kwargs)(jnp.asarray(x)))
+    return run.accelerator.to_host(getattr(sjax, cls_name)(**kwargs)(jnp.asarray(x)))
 
 
 FIXTURE_RUNNERS = {"torch": ("torch", run_torch), "cupy": ("CuPy", run_cupy),

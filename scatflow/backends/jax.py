@@ -5,8 +5,8 @@ and every primitive returns a new array. Nothing here branches on values or call
 the cores trace under `jax.jit` with the signal shape fixed; batches are never split over
 threads (`splits_batches`) nor into chunks (the tuning constants below): under `jit` one traced
 program holds the whole batch (its size bounded as the batch grows), and XLA parallelizes
-inside each call. Eager calls run op by op, each op compiled on first use: wrap the transform
-in `jax.jit` for speed.
+inside each call. Eager calls would run op by op, each op compiled on first use: the JAX
+frontend compiles the transform with `jax.jit` instead (`scatflow.frontends.jax`).
 
 Filters are made concrete even when first asked for inside a trace
 (`jax.ensure_compile_time_eval`, TensorFlow's `init_scope`): the cached arrays are constants that

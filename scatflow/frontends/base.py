@@ -252,21 +252,26 @@ class ScatteringBase:
         x = self._check_input(x, backend)
         batch_shape = tuple(x.shape[: x.ndim - len(self.core.input_shape)])
         flat = backend.reshape(x, (-1,) + tuple(self.core.input_shape))
+        if self.out_type == "array" and flat.shape[0] and backend.writes_in_place(flat, flat):
+            filters = self._filters_for(backend, flat)
+            return backend.reshape(
+                self._array_in_place(lambda b, chunk: self.core(chunk, b, filters), flat, backend),
+                batch_shape + tuple(self.core.array_shape))
+        return self._format(self._coefficients(flat, backend), batch_shape, backend)
+
+    def _coefficients(self, flat, backend):
+        """The per-path coefficients of a `(batch, *input_shape)` array, batch first."""
         filters = self._filters_for(backend, flat)
         if flat.shape[0] == 0:  # an empty batch: shapes from one zero signal, no values
             one = backend.asarray(np.zeros((1,) + tuple(self.core.input_shape)),
                                   dtype=compute_dtype(backend.input_dtype(flat)),
                                   device=backend.device(flat))
-            return self._format([c[:0] for c in self.core(one, backend, filters)], batch_shape, backend)
+            return [c[:0] for c in self.core(one, backend, filters)]
 
         def run(worker_backend, chunk):
             return self.core(chunk, worker_backend, filters)
 
-        if self.out_type == "array" and backend.writes_in_place(flat, flat):
-            return backend.reshape(self._array_in_place(run, flat, backend),
-                                   batch_shape + tuple(self.core.array_shape))
-        padded_size = math.prod(self.core.padded_shape)
-        return self._format(map_batches(backend, run, flat, padded_size), batch_shape, backend)
+        return map_batches(backend, run, flat, math.prod(self.core.padded_shape))
 
     __call__ = scattering
 

@@ -1,7 +1,9 @@
 """JAX frontend: the per-transform bases on JAX arrays (Kymatio's `kymatio.jax`).
 
-`S(x)` is a pure function of `x`: `jax.jit(S)` (or a `jit` of a model that calls it) traces it
-once per input shape and dtype, with the filters as constants; `jax.grad` of a loss through it
+`S(x)` is a pure function of `x`, compiled by `jax.jit` once per input shape and dtype with the
+filters as constants (JAX's eager mode would compile each of the transform's many small
+operations on first use, and dispatch them one by one after). Inside a `jit`, `grad` or `vmap`
+of a model that calls it, the compiled transform is part of the traced program; `jax.grad` of a loss through it
 is finite, also where the input has exact zeros (see `scatflow.backends.jax`); `jax.vmap(S)`
 over a leading axis gives the batched output. The batch runs as one program, never split over
 threads or looped over in Python. The output lives on the input's device.
@@ -18,6 +20,7 @@ compute in float32. The filters are converted once per dtype and device from the
 cached on the object.
 """
 
+import jax
 import numpy as np
 
 from ..dispatch import type_name
@@ -49,6 +52,23 @@ class JaxFrontend:
             a = np.asarray(x)
             x = backend.asarray(a.astype(compute_dtype(a.dtype), copy=False))
         return super()._check_input(x, backend)
+
+    def _coefficients(self, flat, backend):
+        """The coefficients through `jax.jit`, one compiled function per transform (rebuilt when
+        a parameter assigned after construction rebuilds the core); the output's format (list,
+        dict, array) is applied outside, on the arrays it returns."""
+        compiled = self.__dict__.get("_compiled")
+        if compiled is None or compiled[0] is not self.core:
+            base = super()._coefficients
+            compiled = (self.core, jax.jit(lambda batch: base(batch, backend)))
+            self._compiled = compiled
+        return compiled[1](flat)
+
+    def __getstate__(self):
+        """Pickles and deep copies leave out the compiled function (compiled again on use)."""
+        state = super().__getstate__()
+        state.pop("_compiled", None)
+        return state
 
 
 class Scattering1D(JaxFrontend, Scattering1DBase):
