@@ -54,7 +54,7 @@ $(BENCH_PY):
 
 $(BENCH_VENV)/.installed: $(BENCH_PY) pyproject.toml constraints.txt
 	$(BENCH_PY) -m pip install --constraint constraints.txt \
-		-e ".[bench,torch]" "kymatio==0.3.0" "scipy<1.17"
+		-e ".[bench,torch,jax]" "kymatio==0.3.0" "scipy<1.17"
 	touch $@
 
 # KYMATIO_MAIN=path: a checkout of Kymatio's main branch (never released), for the JTFS rows;

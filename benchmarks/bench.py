@@ -118,7 +118,7 @@ def main(argv=None):
     if configs:
         print(report.KYMATIO_HEADER, flush=True)
     for bank in banks(configs):
-        for frontend in args.frontends:
+        for frontend in (f for f in args.frontends if f in bank[0].frontends):
             for row in measure_bank(bank, frontend, policy, log):
                 rows.append(row)
                 print(report.kymatio_row(row), flush=True)

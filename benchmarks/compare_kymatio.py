@@ -11,7 +11,9 @@ from `make bench KYMATIO_MAIN=path`, see bench.py).
 A row is (configuration, frontend, input dtype). Per library, the two alternating, each figure
 from fresh processes (`measure_once.py`):
 * forward: a process constructs, runs one warm-up call, then `repeats` timed calls (`long_repeats`
-  where the warm-up took over `long_s`); the median;
+  where the warm-up took over `long_s`); the median. JAX: both libraries' calls wrapped in
+  `jax.jit` (Kymatio's eagerly where it does not trace: `call_mode` says which), every call
+  waited for (`block_until_ready`); the warm-up less the median is the compile time;
 * peak memory: another process constructs and runs one call; its peak RSS (so the repeats of the
   timing process do not inflate it);
 * constructor: every process times its constructor first, cold (filter caches empty). The figure
@@ -30,7 +32,7 @@ from pathlib import Path
 
 LIBRARIES = ("kymatio", "scatflow")
 REFERENCES = {"0.3.0": "Kymatio 0.3.0", "main": "Kymatio main"}
-FRONTENDS = ("numpy", "torch")
+FRONTENDS = ("numpy", "torch", "jax")
 DTYPES = ("float32", "float64")
 FLOAT32 = ("float32",)
 ASV = "asv"
@@ -50,6 +52,7 @@ class Config:
     dtypes: tuple = DTYPES
     quick: bool = False  # part of `--quick`
     reference: str = "0.3.0"  # the Kymatio it is measured against (REFERENCES)
+    frontends: tuple = FRONTENDS  # those both libraries have for this transform
 
     @property
     def signal_shape(self):
@@ -119,7 +122,7 @@ CONFIGS = [  # the big ones in float32 only: both dtypes would take the whole ru
     # batch 1: one signal takes Kymatio main's NumPy frontend about 42 s here (results/
     # bench-jtfs.md), so the issue's batch of 8 would keep each row's processes over half an hour
     Config(*_jtfs(10, 4, (12, 2), 65536), batch=(1,), source="audio (issue 15)",
-           source_batch=(8,), reference="main", dtypes=FLOAT32),
+           source_batch=(8,), reference="main", dtypes=FLOAT32, frontends=("numpy", "torch")),
 ]
 
 
@@ -209,6 +212,9 @@ def _merge(figures, result):
     if "forward_s" in result:
         figures.update(forward_s=statistics.median(result["forward_s"]),
                        forward_n=len(result["forward_s"]), output_dtype=result["output_dtype"])
+        if "call_mode" in result:
+            figures.update(call_mode=result["call_mode"],
+                           compile_s=result["warmup_s"] - figures["forward_s"])
     if "peak_mib" in result:
         figures.update(peak_mib=result["peak_mib"], imported_mib=result["imported_mib"])
 
@@ -226,7 +232,8 @@ def _summary(result):
 
 
 def banks(configs):
-    """`configs` grouped by filter bank, in order of first appearance."""
+    """`configs` grouped by filter bank, in order of first appearance (a bank's configurations
+    share their transform, so their `frontends`)."""
     groups = {}
     for config in configs:
         groups.setdefault(config.bank, []).append(config)

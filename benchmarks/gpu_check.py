@@ -60,10 +60,12 @@ class Sizes:
     dask_L: int = 8
     throughput_mb: float = 256.0  # the throughput protocol's input
     throughput_chunk: int = 32
+    fixtures_per_transform: int = None  # the fixture sections' files per transform (None: all)
 
 
 DRY_RUN_SIZES = Sizes(repeats=2, long_repeats=1, dask_images=8, dask_image=32, dask_chunk=4,
-                      dask_J=2, dask_L=4, throughput_mb=0.5, throughput_chunk=8)
+                      dask_J=2, dask_L=4, throughput_mb=0.5, throughput_chunk=8,
+                      fixtures_per_transform=1)
 
 
 @dataclass

@@ -4,7 +4,7 @@ then, by mode, nothing more, or time forward calls, or run one forward for the p
     python benchmarks/measure_once.py '{"library": "kymatio", "frontend": "numpy", ...}'
 
 Prints one JSON line: constructor_s (always); forward_s (list), warmup_s and output_dtype
-("forward" mode); peak_mib (peak RSS of this process) and imported_mib (its RSS once the
+("forward" mode; on JAX also call_mode: "jit" or "eager"); peak_mib (peak RSS of this process) and imported_mib (its RSS once the
 frontend module was imported, before anything was built) in "memory" mode. Imports nothing of either
 library before the constructor is timed but its frontend module, so the filter bank is built
 from empty caches.
@@ -37,6 +37,10 @@ def measure(library, frontend, transform, params, input_shape, dtype, mode, repe
             long_repeats=3, long_s=10.0):
     """Time the constructor; in "forward" mode also a warm-up call and then `repeats` calls
     (`long_repeats` where the warm-up took over `long_s`); in "memory" mode one call."""
+    if frontend == "jax":
+        import jax
+
+        jax.config.update("jax_enable_x64", dtype == "float64")  # JAX's float64 needs it
     module = importlib.import_module(f"{library}.{frontend}")
     if library == "kymatio":
         # its 3D filter bank calls scipy.special.sph_harm, deprecated since SciPy 1.15, which
@@ -57,8 +61,12 @@ def measure(library, frontend, transform, params, input_shape, dtype, mode, repe
         x = torch.from_numpy(x)
         if library == "kymatio" and dtype == "float64":
             S = S.double()  # Kymatio's torch filters are float32 until .double()
+    call_mode, finished = None, (lambda output: output)
+    if frontend == "jax":
+        S, x, call_mode = jitted_where_it_traces(S, x)
+        finished = jax.block_until_ready  # JAX returns before the work is done
     start = time.perf_counter()
-    output = S(x)
+    output = finished(S(x))
     warmup = time.perf_counter() - start
     if mode == "memory":
         result.update(peak_mib=rss_mib(), imported_mib=imported_mib)
@@ -67,10 +75,28 @@ def measure(library, frontend, transform, params, input_shape, dtype, mode, repe
     times = []
     for _ in range(long_repeats if warmup > long_s else repeats):
         start = time.perf_counter()
-        S(x)
+        finished(S(x))
         times.append(time.perf_counter() - start)
-    return {**result, "warmup_s": warmup, "forward_s": times,
-            "output_dtype": str(output.dtype).removeprefix("torch.")}
+    result.update(warmup_s=warmup, forward_s=times,
+                  output_dtype=str(output.dtype).removeprefix("torch."))
+    if call_mode:
+        result["call_mode"] = call_mode
+    return result
+
+
+def jitted_where_it_traces(S, x):
+    """(call, JAX input, "jit" or "eager"): `jax.jit(S)` if S traces (tried on an abstract
+    input: nothing compiled or run), else S itself."""
+    import jax
+    import jax.numpy as jnp
+
+    x = jnp.asarray(x)
+    jitted = jax.jit(S)
+    try:
+        jitted.trace(jax.ShapeDtypeStruct(x.shape, x.dtype))
+    except jax.errors.JAXTypeError:
+        return S, x, "eager"
+    return jitted, x, "jit"
 
 
 if __name__ == "__main__":

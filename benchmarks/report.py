@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from compare_kymatio import DTYPES, FRONTENDS, LIBRARIES, REFERENCES  # noqa: E402
 
 COLORS = {"kymatio": "tab:orange", "scatflow": "tab:blue"}
-MARKERS = {"numpy": "o", "torch": "s"}
+MARKERS = {"numpy": "o", "torch": "s", "jax": "^"}
 LINESTYLES = {"float32": "-", "float64": "--"}
 
 KYMATIO_HEADER = (
@@ -52,12 +52,35 @@ def kymatio_row(row):
     source = config.source + (f" ({config.scaling})" if config.scaling else "")
     if config.reference != "0.3.0":
         source += f"; against {REFERENCES[config.reference]}"
-    cells = [config.name, source, row["frontend"], row["dtype"]]
+    cells = [config.name, source, frontend_cell(row), row["dtype"]]
     for name, formatted in (("constructor_s", _seconds), ("forward_s", _seconds),
                             ("peak_mib", _mib)):
         cells += [formatted(figure(row, library, name)) for library in LIBRARIES]
         cells.append(_ratio(ratio(row, name)))
     return "| " + " | ".join(cells) + " |"
+
+
+def frontend_cell(row):
+    """The frontend; on JAX how each library was called (`jax.jit` or eagerly)."""
+    modes = {library: figure(row, library, "call_mode") for library in LIBRARIES}
+    if not any(modes.values()):
+        return row["frontend"]
+    return f"{row['frontend']} ({', '.join(f'{k} {m}' for k, m in modes.items() if m)})"
+
+
+def compile_rows(rows):
+    """The JAX compile-time table (the warm-up call less the median later call), or []."""
+    jax_rows = [row for row in rows if any(figure(row, library, "compile_s")
+                                           for library in LIBRARIES)]
+    if not jax_rows:
+        return []
+    lines = ["JAX compile time: the first (warm-up) call less the median of the later ones, "
+             "each library as called in the table above.", "",
+             "| configuration | dtype | Kymatio (s) | scatflow (s) |", "|---|---|---|---|"]
+    for row in jax_rows:
+        cells = [_seconds(figure(row, library, "compile_s")) for library in LIBRARIES]
+        lines.append(f"| {row['config'].name} | {row['dtype']} | {' | '.join(cells)} |")
+    return lines + [""]
 
 
 def dask_row(row):
@@ -135,6 +158,12 @@ def targets(all_rows):
          "s"),
         ("torch forward >= 2x Kymatio's torch CPU",
          [row for row in rows if row["frontend"] == "torch"], seconds, 2.0, "s"),
+        ("JAX jitted forward >= 3x Kymatio's JAX (1D, 2D)",
+         [row for row in rows if row["frontend"] == "jax" and row["config"].dim < 3], seconds,
+         3.0, "s"),
+        ("JAX jitted forward >= 2x Kymatio's JAX (3D)",
+         [row for row in rows if row["frontend"] == "jax" and row["config"].dim == 3], seconds,
+         2.0, "s"),
         ("constructor >= 10x Kymatio's (same frontend)", rows, same_frontend("constructor_s"),
          10.0, "s"),
         ("peak RSS <= Kymatio's (same frontend)", rows, mib, 1.0, "MiB"),
@@ -314,9 +343,11 @@ def markdown(title, context, rows, dask, policy, command, stem):
             "split a batch over one single-threaded worker per core, except a batch of under "
             "2^15 (torch: 2^16) padded samples per core, which runs whole (NumPy: in one thread; "
             "torch: on its intra-op threads). scatflow's 1D default is Kymatio's main-branch "
-            "filter normalisation (the same work as 0.3.0's).", "",
-            KYMATIO_HEADER, *map(kymatio_row, rows), ""]
-        lines += ["Targets (issue 6's, and issue 15's for JTFS; ratios Kymatio / scatflow "
+            "filter normalisation (the same work as 0.3.0's). JAX: both libraries' calls "
+            "compiled by XLA (`jax.jit`, or eagerly where Kymatio's does not trace: the frontend "
+            "column says), on XLA's CPU threads, the whole batch as one program.", "",
+            KYMATIO_HEADER, *map(kymatio_row, rows), "", *compile_rows(rows)]
+        lines += ["Targets (issue 6's, issue 17's for JAX, and issue 15's for JTFS; ratios Kymatio / scatflow "
                   "from this run):", "",
                   *[f"* {line}" for line in targets(rows)], "",
                   "Observations:", "", *[f"* {note}" for note in observations(rows)], ""]
