@@ -33,8 +33,8 @@ from dask_throughput import accessor_throughput
 from environment import machine, versions
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PACKAGES = ["numpy", "scipy", "torch", "kymatio", "scatflow", "dask", "distributed", "xarray",
-            "zarr"]
+PACKAGES = ["numpy", "scipy", "torch", "jax", "jaxlib", "kymatio", "scatflow", "dask",
+            "distributed", "xarray", "zarr"]
 
 
 def parse_args(argv):
