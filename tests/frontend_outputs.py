@@ -57,8 +57,6 @@ def run(frontend, path, dtype):
         import scatflow.jax as module
 
         S = getattr(module, name)(**kwargs)
-        if S.out_type == "array":  # compiled: eager JAX compiles each of 1D's many steps
-            S = jax.jit(S)
         with jax.enable_x64(dtype == "float64"):  # JAX has float64 only with x64
             return as_numpy(S(jax.numpy.asarray(x)))
     if frontend == "sklearn":
