@@ -84,7 +84,8 @@ class Accelerator:
 
     def cupy_backend(self):
         """The NumPy frontend's `backend` for the CuPy runs: on a GPU chosen from the CuPy
-        input; in a dry run the CuPy backend's code on NumPy, as tests/test_cupy.py runs it."""
+        input; in a dry run the CuPy backend's code on NumPy, as tests/backends/test_cupy.py
+        runs it."""
         if not self.dry_run:
             return None
         import numpy

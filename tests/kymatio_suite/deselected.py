@@ -54,8 +54,8 @@ DESELECTED = {
             INTERNALS, "computes order 0 with Kymatio's backend.compute_integrals"),
         f"{_3D_TORCH}::test_solid_harmonic_scattering": (
             INTERNALS, "builds its input with kymatio.scattering3d.utils."
-                       "generate_weighted_sum_of_gaussians (scatflow's tests/test_harmonic3d.py "
-                       "checks the same closed form)"),
+                       "generate_weighted_sum_of_gaussians (scatflow's "
+                       "tests/core/test_harmonic3d.py checks the same closed form)"),
     },
     "main": {
         "tests/scattering1d/test_numpy_scattering1d.py::TestScattering1DNumpy"
@@ -71,7 +71,7 @@ DESELECTED = {
                                         "._check_runtime_args"),
             ("test_jtfs_create_filters", "calls Kymatio's TimeFrequencyScatteringBase "
                                          ".create_filters (scatflow: filters_fr, tested in "
-                                         "tests/test_time_frequency.py)"),
+                                         "tests/core/test_time_frequency.py)"),
             ("test_time_scattering_widthfirst", "runs Kymatio's core (time_scattering_widthfirst, "
                                                 "scattering1d) on its backends"),
             ("test_frequency_scattering", "runs Kymatio's core (frequency_scattering) on its "
@@ -88,6 +88,6 @@ DESELECTED = {
         f"{_JTFS}::test_jtfs_jax_frontend": (
             INTERNALS, "reads S.backend.name, Kymatio's backend object (scatflow's `backend` "
                        "attribute is the argument as given; its JAX frontend's numbers: "
-                       "tests/test_time_frequency.py::test_jax_matches_kymatio)"),
+                       "tests/core/test_time_frequency.py::test_jax_matches_kymatio)"),
     },
 }
