@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DTYPES = ("float64", "float32")
 
 # -- tests ----------------------------------------------------------------------------------------
-GPU_TEST_FILES = ("tests/backends/test_cupy.py", "tests/test_torch.py",
+GPU_TEST_FILES = ("tests/backends/test_cupy.py", "tests/frontends/test_torch.py",
                   "tests/test_dask_cluster.py", "tests/test_cluster_specs.py")
 # Not marked gpu, but skipped without dask-cuda (which needs CUDA's bindings to import).
 DASK_CUDA_TEST = ("tests/test_cluster_specs.py::"
