@@ -43,9 +43,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def cluster_tests():
-    """tests/test_dask_cluster.py as a module (its out-of-core run and its RSS sampler)."""
+    """tests/dask/test_dask_cluster.py as a module (its out-of-core run and its RSS sampler)."""
     spec = importlib.util.spec_from_file_location("test_dask_cluster",
-                                                  ROOT / "tests" / "test_dask_cluster.py")
+                                                  ROOT / "tests" / "dask" / "test_dask_cluster.py")
     module = importlib.util.module_from_spec(spec)
     # not put in sys.modules: the functions sent to the workers travel by value
     spec.loader.exec_module(module)
@@ -297,7 +297,7 @@ def main(argv=None):
         if args.out_of_core:
             r = out_of_core(tmp)
             c = r["config"]
-            print("### Out of core (tests/test_dask_cluster.py::run_out_of_core)\n")
+            print("### Out of core (tests/dask/test_dask_cluster.py::run_out_of_core)\n")
             print(f"LocalCluster {r['n_workers']} worker processes x 1 thread, memory_limit "
                   f"{r['memory_limit'] / 2**20:.0f} MiB each (Dask's default thresholds); input "
                   f"{r['input_bytes'] / 1e9:.2f} GB random float32 in zarr (uncompressed), "

@@ -34,7 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path += [p for p in (str(Path(__file__).parent), str(ROOT / "tests")) if p not in sys.path]
+# tests/: reference.py; tests/frontends/: frontend_outputs.py and test_frontends_agree.py
+sys.path += [p for p in (str(Path(__file__).parent), str(ROOT / "tests"),
+                         str(ROOT / "tests" / "frontends")) if p not in sys.path]
 RESULTS = ROOT / "benchmarks" / "results" / "gpu"
 DRY_RUN_RESULTS = ROOT / "build" / "gpu-check-dry-run"
 BUDGET_S = 290  # the issue's 5 minutes on an H100, less the start-up
@@ -86,7 +88,8 @@ class Accelerator:
 
     def cupy_backend(self):
         """The NumPy frontend's `backend` for the CuPy runs: on a GPU chosen from the CuPy
-        input; in a dry run the CuPy backend's code on NumPy, as tests/test_cupy.py runs it."""
+        input; in a dry run the CuPy backend's code on NumPy, as tests/backends/test_cupy.py
+        runs it."""
         if not self.dry_run:
             return None
         import numpy

@@ -26,10 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DTYPES = ("float64", "float32")
 
 # -- tests ----------------------------------------------------------------------------------------
-GPU_TEST_FILES = ("tests/test_cupy.py", "tests/test_torch.py", "tests/test_dask_cluster.py",
-                  "tests/test_cluster_specs.py")
+GPU_TEST_FILES = ("tests/backends/test_cupy.py", "tests/frontends/test_torch.py",
+                  "tests/dask/test_dask_cluster.py", "tests/workflow/test_cluster_specs.py")
 # Not marked gpu, but skipped without dask-cuda (which needs CUDA's bindings to import).
-DASK_CUDA_TEST = ("tests/test_cluster_specs.py::"
+DASK_CUDA_TEST = ("tests/workflow/test_cluster_specs.py::"
                   "test_slurm_gpu_worker_command_is_accepted_by_dask_cuda_worker")
 # The one skip allowed on a GPU: a test asking for more devices than the machine has.
 DEVICE_COUNT_SKIP = re.compile(r"needs CuPy and (\d+) CUDA device\(s\); found (\d+)")

@@ -61,15 +61,16 @@ def test_unknown_sections_are_refused():
 def test_junit_outcomes_and_the_one_skip_allowed(tmp_path):
     path = tmp_path / "junit.xml"
     path.write_text(
-        '<testsuites><testsuite><testcase classname="tests.test_cupy" name="test_a"/>'
-        '<testcase classname="tests.test_cupy" name="test_b"><skipped message="needs CuPy and'
-        ' 2 CUDA device(s); found 1"/></testcase><testcase classname="tests.test_torch" '
-        'name="test_c"><failure message="assert 1 == 2">details</failure></testcase>'
-        '</testsuite></testsuites>')
+        '<testsuites><testsuite><testcase classname="tests.backends.test_cupy" name="test_a"/>'
+        '<testcase classname="tests.backends.test_cupy" name="test_b"><skipped message="needs '
+        'CuPy and 2 CUDA device(s); found 1"/></testcase><testcase '
+        'classname="tests.frontends.test_torch" name="test_c"><failure message="assert 1 == 2">'
+        'details</failure></testcase></testsuite></testsuites>')
     assert gpu_correctness.junit_cases(path) == [
-        ("tests/test_cupy.py::test_a", "passed", ""),
-        ("tests/test_cupy.py::test_b", "skipped", "needs CuPy and 2 CUDA device(s); found 1"),
-        ("tests/test_torch.py::test_c", "failed", "assert 1 == 2")]
+        ("tests/backends/test_cupy.py::test_a", "passed", ""),
+        ("tests/backends/test_cupy.py::test_b", "skipped",
+         "needs CuPy and 2 CUDA device(s); found 1"),
+        ("tests/frontends/test_torch.py::test_c", "failed", "assert 1 == 2")]
 
 
 def test_the_allowed_skip_matches_the_gpu_gates_message():

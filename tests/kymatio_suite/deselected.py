@@ -16,7 +16,7 @@ ENVIRONMENT = "environment"
 _3D_TORCH = "tests/scattering3d/test_torch_scattering3d.py"
 _JTFS = "tests/scattering1d/test_timefrequency_scattering.py"
 _3D_BACKEND = ("calls Kymatio's torch 3D backend functions ({}) directly; scatflow's backends "
-               "are tested in tests/test_torch.py")
+               "are tested in tests/frontends/test_torch.py")
 
 DESELECTED = {
     "0.3.0": {
@@ -30,8 +30,8 @@ DESELECTED = {
         "::test_scattering2d_errors": (
             DIFFERENCE, "expects a non-contiguous tensor (x[::2, ::2]) to be refused ('must be "
                         "contiguous', a limitation of Kymatio's torch backend); scatflow "
-                        "computes on it. Its other checks are in scatflow's tests/test_torch.py "
-                        "(test_kymatios_input_errors)"),
+                        "computes on it. Its other checks are in scatflow's "
+                        "tests/frontends/test_torch.py (test_kymatios_input_errors)"),
         "tests/scattering2d/test_torch_scattering2d.py::TestScatteringTorch2D"
         "::test_input_size_agnostic": (
             INTERNALS, "reads the private attributes _M_padded and _N_padded (scatflow: the "
@@ -54,8 +54,8 @@ DESELECTED = {
             INTERNALS, "computes order 0 with Kymatio's backend.compute_integrals"),
         f"{_3D_TORCH}::test_solid_harmonic_scattering": (
             INTERNALS, "builds its input with kymatio.scattering3d.utils."
-                       "generate_weighted_sum_of_gaussians (scatflow's tests/test_harmonic3d.py "
-                       "checks the same closed form)"),
+                       "generate_weighted_sum_of_gaussians (scatflow's "
+                       "tests/core/test_harmonic3d.py checks the same closed form)"),
     },
     "main": {
         "tests/scattering1d/test_numpy_scattering1d.py::TestScattering1DNumpy"
@@ -66,12 +66,13 @@ DESELECTED = {
             ("test_jtfs_build", "builds Kymatio's TimeFrequencyScatteringBase with backend "
                                 "names, calls its build() and reads _N_padded_fr"),
             ("test_Q", "builds Kymatio's TimeFrequencyScatteringBase and calls build(); "
-                       "scatflow's Q_fr checks are in tests/test_time_frequency_parameters.py"),
+                       "scatflow's Q_fr checks are in "
+                       "tests/frontends/test_time_frequency_parameters.py"),
             ("test_check_runtime_args", "calls Kymatio's TimeFrequencyScatteringBase "
                                         "._check_runtime_args"),
             ("test_jtfs_create_filters", "calls Kymatio's TimeFrequencyScatteringBase "
                                          ".create_filters (scatflow: filters_fr, tested in "
-                                         "tests/test_time_frequency.py)"),
+                                         "tests/core/test_time_frequency.py)"),
             ("test_time_scattering_widthfirst", "runs Kymatio's core (time_scattering_widthfirst, "
                                                 "scattering1d) on its backends"),
             ("test_frequency_scattering", "runs Kymatio's core (frequency_scattering) on its "
@@ -79,8 +80,8 @@ DESELECTED = {
             ("test_joint_timefrequency_scattering", "runs Kymatio's core functions on its "
                                                     "backends"),
             ("test_differentiability_jtfs_torch", "runs Kymatio's core generator on its torch "
-                                                  "backend (scatflow's gradients: "
-                                                  "tests/test_time_frequency_parameters.py)"),
+                                                  "backend (scatflow's gradients: tests/"
+                                                  "frontends/test_time_frequency_parameters.py)"),
             ("test_differentiability_jtfs_tensorflow", "runs Kymatio's core generator on its "
                                                        "TensorFlow backend"),
             ("test_986", "builds Kymatio's TimeFrequencyScatteringBase and calls create_filters"),
@@ -88,6 +89,6 @@ DESELECTED = {
         f"{_JTFS}::test_jtfs_jax_frontend": (
             INTERNALS, "reads S.backend.name, Kymatio's backend object (scatflow's `backend` "
                        "attribute is the argument as given; its JAX frontend's numbers: "
-                       "tests/test_time_frequency.py::test_jax_matches_kymatio)"),
+                       "tests/core/test_time_frequency.py::test_jax_matches_kymatio)"),
     },
 }

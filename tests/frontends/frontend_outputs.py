@@ -1,8 +1,9 @@
 """Run one Kymatio fixture through one scatflow frontend; the agreement test's single code path.
 
-`python tests/frontend_outputs.py OUT.npz FIXTURE...` computes every fixture with the Keras layers
-(float32) in this process, whose Keras backend is fixed by KERAS_BACKEND, and saves the outputs
-in OUT.npz keyed by fixture name: Keras must be imported in a fresh process per backend.
+`python tests/frontends/frontend_outputs.py OUT.npz FIXTURE...` computes every fixture with the
+Keras layers (float32) in this process, whose Keras backend is fixed by KERAS_BACKEND, and saves
+the outputs in OUT.npz keyed by fixture name: Keras must be imported in a fresh process per
+backend.
 """
 
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: reference.py
 from reference import scatflow_kwargs  # noqa: E402
 
 SIGNAL_NDIM = {"1d": 1, "2d": 2, "3d": 3}

@@ -32,7 +32,7 @@ import yaml
 
 from processes import stop_group
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository root
 CLUSTER = ROOT / "cluster"
 SLURM = CLUSTER / "slurm"
 K8S = CLUSTER / "k8s"

@@ -34,7 +34,7 @@ pytest.importorskip("cryptography")
 from distributed import Client, Security  # noqa: E402
 from distributed.comm.core import CommClosedError, FatalCommClosedError  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository root
 TLS = ROOT / "cluster" / "tls"
 
 

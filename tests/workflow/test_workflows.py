@@ -20,7 +20,7 @@ from scatflow.workflow.store import OutputStore
 
 pytestmark = pytest.mark.cluster
 
-WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 SPECS = sorted(WORKFLOWS.glob("*.yaml"))
 SLICES = {  # a small slice of each workflow's data, along its region dim
     "hadcm3_scattering2d": {"time": [0, 48]},

@@ -1,6 +1,6 @@
 """scatflow.keras on each Keras backend: Keras fixes its backend at first import, so
-`tests/keras_checks.py` runs every check for one backend in one subprocess and each check
-becomes one test here (see that file for what each check does)."""
+`tests/frontends/keras_checks.py` runs every check for one backend in one subprocess and each
+check becomes one test here (see that file for what each check does)."""
 
 import importlib.util
 import json
@@ -20,7 +20,7 @@ pytest.importorskip("keras")
 def run_keras(backend, args, timeout=300):
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
     return subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, cwd=HERE.parent)
+                          timeout=timeout, cwd=HERE.parents[1])  # the repository root
 
 
 @pytest.fixture(scope="module", params=["tensorflow", "torch", "jax"])

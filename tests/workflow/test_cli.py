@@ -15,7 +15,7 @@ from scatflow.workflow.spec import check_spec
 
 pytestmark = pytest.mark.cluster
 
-WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 
 
 def scatflow(*args, program=("-m", "scatflow.cli")):

@@ -1,10 +1,10 @@
 """The scatflow.keras checks for ONE Keras backend, run in a fresh process (Keras fixes its backend
-at first import): `KERAS_BACKEND=torch python tests/keras_checks.py RESULTS.json`.
+at first import): `KERAS_BACKEND=torch python tests/frontends/keras_checks.py RESULTS.json`.
 
 Every check in CHECKS runs for every layer; RESULTS.json maps each check's name to "ok" or
-its traceback. `tests/test_keras.py` launches this script once per backend and turns each entry
-into one test. Checks run in the order of CHECKS (`imports` before `save_load`: Keras's own
-saving code imports TensorFlow when it is installed, as `from_config` does in
+its traceback. `tests/frontends/test_keras.py` launches this script once per backend and turns
+each entry into one test. Checks run in the order of CHECKS (`imports` before `save_load`:
+Keras's own saving code imports TensorFlow when it is installed, as `from_config` does in
 `kymatio_arguments`).
 """
 

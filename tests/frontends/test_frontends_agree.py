@@ -18,7 +18,7 @@ import pytest
 from frontend_outputs import SIGNAL_NDIM, keras_supports, run, transform_of
 from reference import FIXTURES, fixture_error, list_error, load_fixture
 
-# JTFS fixtures: tests/test_time_frequency.py (no Keras or scikit-learn JTFS frontend yet)
+# JTFS fixtures: tests/core/test_time_frequency.py (no Keras or scikit-learn JTFS frontend yet)
 FILES = [p for p in sorted(FIXTURES.glob("kymatio-*.npz")) if transform_of(p) in SIGNAL_NDIM]
 # DESIGN.md's tolerances by transform and input dtype
 TOLERANCE = {("1d", "float64"): 1e-8, ("1d", "float32"): 3e-5, ("2d", "float64"): 5e-6,

@@ -46,7 +46,8 @@ HANG_GUARD = 120  # seconds: the one clock, to fail instead of hanging
 
 def scatflow(*args, pause=None, **popen):
     """`scatflow <args>` in a session of its own. `pause=(announce file, keys)`: every process
-    of the run stops for good before writing the last of those zarr keys (tests/pause_hook)."""
+    of the run stops for good before writing the last of those zarr keys
+    (tests/workflow/pause_hook)."""
     env = dict(os.environ)
     if pause is not None:
         announce, keys = pause

@@ -12,7 +12,7 @@ from reference import fixture_files, list_error, scatflow_kwargs, worst_channel_
 from scatflow.filters.morlet1d import periodize
 from scatflow.frontends.numpy import Scattering1D, TimeFrequencyScattering
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))  # tests/fixtures
 from fixture_inputs import chirp_vibrato  # noqa: E402
 
 FIXTURES = fixture_files("main", "jtfs")
