@@ -197,7 +197,7 @@ def write_csv(path, rows, header_lines):
     columns = ["transform", "configuration", "source", "source_batch", "input_shape", "frontend",
                "dtype"]
     for name in ("constructor_s", "constructor_n", "forward_s", "forward_n", "peak_mib",
-                 "imported_mib", "output_dtype", "errors"):
+                 "imported_mib", "output_dtype", "call_mode", "compile_s", "errors"):
         columns += [f"{library}_{name}" for library in LIBRARIES]
     columns += ["constructor_ratio", "forward_ratio", "peak_ratio"]
     with open(path, "w", newline="") as f:
