@@ -109,18 +109,28 @@ def float64_enabled(keras):
 
 def check_output_shapes(keras, layers):
     """compute_output_shape (before and after build) equals the output's shape, and the
-    output equals scatflow.numpy's, for max_order=1, T != 2**J, L != 8, strides, pre_pad..."""
+    output equals scatflow.numpy's, for max_order=1, T != 2**J, L != 8, strides, pre_pad...
+    On JAX the output is traced, not computed (`jax.eval_shape`): each configuration would be
+    seconds of XLA compiling, for numbers the JAX frontend's fixtures and the other checks
+    here already compare."""
     rng = np.random.default_rng(2)
+    on_jax = keras.backend.backend() == "jax"
     for name, kwargs, shape in SHAPE_CONFIGS:
         layer = getattr(layers, name)(**kwargs)
         x = rng.standard_normal((2,) + shape).astype(np.float32)
         predicted = layer.compute_output_shape(x.shape)
-        out = keras.ops.convert_to_numpy(layer(x))
+        if on_jax:
+            import jax
+
+            out = jax.eval_shape(layer, jax.ShapeDtypeStruct(x.shape, x.dtype))
+        else:
+            out = keras.ops.convert_to_numpy(layer(x))
         assert predicted == out.shape == layer.compute_output_shape(x.shape), (name, kwargs, predicted, out.shape)
         axes = layer.scattering.core.output_axes
         paths = math.prod(n for a, n in zip(axes, out.shape[1:]) if a.kind == "path")
         assert paths == layer.output_size() == len(layer.meta()["order"]), (name, kwargs)
-        assert relative_error(out, numpy_reference(name, kwargs, x)) <= 1e-5, (name, kwargs)
+        if not on_jax:
+            assert relative_error(out, numpy_reference(name, kwargs, x)) <= 1e-5, (name, kwargs)
 
 
 def check_symbolic_shapes(keras, layers):

@@ -110,3 +110,14 @@ def limits(values):
     if finite.size == 0:
         return None, None
     return tuple(np.percentile(finite, [0.5, 99.5]))
+
+
+def log_ticks(axis, most=4):
+    """At most `most` labelled ticks on a logarithmic `axis` (1, 2 and 5 times powers of ten,
+    thinned to fit), no minor labels: matplotlib labels minor ticks on a range under a decade,
+    which crowds a small panel."""
+    from matplotlib.ticker import LogFormatterSciNotation, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0), numticks=most + 1))
+    axis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))
+    axis.set_minor_formatter(NullFormatter())

@@ -8,7 +8,7 @@ same maps (one row per n1). With T='global' (no time), the maps are xi1 against 
 
 import numpy as np
 
-from .common import axis_label, axis_values, edges
+from .common import axis_label, axis_values, edges, log_ticks
 
 MAP_INCHES = 3.2  # width of one map
 
@@ -47,8 +47,10 @@ def draw(fig, var, position, paths):
         mesh = ax.pcolormesh(edges(x) if timed else np.exp(edges(np.log(x))),
                              np.exp(edges(np.log(xi1))), values, norm=norm, cmap="magma")
         ax.set_yscale("log")
+        log_ticks(ax.yaxis)
         if not timed:
             ax.set_xscale("log")
+            log_ticks(ax.xaxis, most=3)
         ax.set_title(title, fontsize="medium")
         ax.set(xlabel=x_label, ylabel="\u03be1 (cycles per sample)")
         return mesh
@@ -71,6 +73,7 @@ def draw(fig, var, position, paths):
         grid[0, 1].axis("on")
         grid[0, 1].plot(low1[0][0], low1[0][1][:, 0], marker="o")
         grid[0, 1].set(xscale="log", xlabel="\u03be1", title="order 1, frequential low-pass")
+        log_ticks(grid[0, 1].xaxis, most=3)
     low2 = display([m for (o, _, s, _), ms in maps.items() if o == 2 and s == 0 for m in ms])
     if low2:
         show(grid[0, 2], low2, "order 2, frequential low-pass", _norm(low2[2]))

@@ -205,6 +205,7 @@ def test_time_frequency_maps_per_spin_and_scale(tmp_path, format, T):
                       coords={"time": ("time", t, {"units": "s"})})
     out = reopen(scat_xr.time_frequency_scattering(da, J=6, J_fr=3, Q=(8, 2), format=format,
                                                    T=T), tmp_path)
+    assert_legible(draw_scattering(out, index={"take": 0}))
     up = check_png(plot_scattering(out, tmp_path / "up.png", index={"take": 0}))
     down = imread(plot_scattering(out, tmp_path / "down.png", index={"take": 1}))
     assert up.shape == down.shape and not np.array_equal(up, down)
