@@ -86,8 +86,9 @@ def draw(fig, var, position, paths):
         norm = _norm(np.concatenate([d[2].ravel() for d in shown.values()]))
         for ax, (j, d) in zip(row, shown.items()):
             mesh = show(ax, d, f"spin {name}, j_fr = {j}", norm)
-        fig.colorbar(mesh, ax=list(row[: len(shown)]), shrink=0.85,
-                     label=f"order 2, spin {name}" + (" (RMS over n2)" if timed else ""))
+        bar = fig.colorbar(mesh, ax=list(row[: len(shown)]), shrink=0.85,
+                           label=f"order 2, spin {name}" + (" (RMS over n2)" if timed else ""))
+        log_ticks(bar.ax.yaxis)
 
 
 def _norm(values):
