@@ -60,6 +60,17 @@ def fixture_error(path, out, x_ndim_signal):
     return worst_channel_error(out, ref, channel_axis=batch_ndim)
 
 
+def transform_error(ours, ref, kind, batch_ndim=1):
+    """DESIGN.md's per-channel metric between two outputs of transform `kind` ('1d', '2d', '3d',
+    'jtfs') with `batch_ndim` batch dims first: the path axis is the channel axis (3D: each
+    (k, l) slot is a channel)."""
+    ours, ref = np.asarray(ours), np.asarray(ref)
+    if kind == "3d":
+        ours = ours.reshape(ours.shape[:batch_ndim] + (-1, ours.shape[-1]))
+        ref = ref.reshape(ref.shape[:batch_ndim] + (-1, ref.shape[-1]))
+    return worst_channel_error(ours, ref, channel_axis=batch_ndim)
+
+
 def worst_channel_error(ours, ref, channel_axis):
     """max over channels c of max|ours_c - ref_c| / max(max|ref_c|, 1e-6 max|ref|)."""
     ours = np.moveaxis(np.asarray(ours, dtype=np.float64), channel_axis, 0)

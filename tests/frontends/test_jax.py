@@ -13,7 +13,7 @@ import scatflow  # noqa: E402
 import scatflow.tuning  # noqa: E402
 import scatflow.jax as sjax  # noqa: E402
 import scatflow.numpy as snp  # noqa: E402
-from reference import worst_channel_error  # noqa: E402
+from reference import transform_error as error  # noqa: E402
 
 # small configurations of each transform: (name, kwargs, shape)
 CONFIGS = {
@@ -49,15 +49,6 @@ def make(kind, module, **extra):
 
 def signal(kind, batch=(2,), seed=0):
     return np.random.default_rng(seed).standard_normal(batch + CONFIGS[kind][2])
-
-
-def error(ours, ref, kind, batch_ndim=1):
-    """DESIGN.md's per-channel metric (3D: each (k, l) slot is a channel)."""
-    ours, ref = np.asarray(ours, dtype=np.float64), np.asarray(ref)
-    if kind == "3d":
-        ours = ours.reshape(ours.shape[:batch_ndim] + (-1, ours.shape[-1]))
-        ref = ref.reshape(ref.shape[:batch_ndim] + (-1, ref.shape[-1]))
-    return worst_channel_error(ours, ref, channel_axis=batch_ndim)
 
 
 def precision(dtype):
