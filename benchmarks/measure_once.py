@@ -4,8 +4,9 @@ then, by mode, nothing more, or time forward calls, or run one forward for the p
     python benchmarks/measure_once.py '{"library": "kymatio", "frontend": "numpy", ...}'
 
 Prints one JSON line: constructor_s (always); forward_s (list), warmup_s and output_dtype
-("forward" mode; on JAX also call_mode: "jit" or "eager"); peak_mib (peak RSS of this process) and imported_mib (its RSS once the
-frontend module was imported, before anything was built) in "memory" mode. Imports nothing of either
+("forward" mode; on JAX also call_mode: "jit" or "eager"); peak_mib (peak RSS of this process)
+and imported_mib (its RSS once the frontend module was imported, before anything was built) in
+"memory" mode. Imports nothing of either
 library before the constructor is timed but its frontend module, so the filter bank is built
 from empty caches.
 """

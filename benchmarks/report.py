@@ -347,8 +347,8 @@ def markdown(title, context, rows, dask, policy, command, stem):
             "compiled by XLA (`jax.jit`, or eagerly where Kymatio's does not trace: the frontend "
             "column says), on XLA's CPU threads, the whole batch as one program.", "",
             KYMATIO_HEADER, *map(kymatio_row, rows), "", *compile_rows(rows)]
-        lines += ["Targets (issue 6's, issue 17's for JAX, and issue 15's for JTFS; ratios Kymatio / scatflow "
-                  "from this run):", "",
+        lines += ["Targets (issue 6's, issue 17's for JAX, and issue 15's for JTFS; ratios "
+                  "Kymatio / scatflow from this run):", "",
                   *[f"* {line}" for line in targets(rows)], "",
                   "Observations:", "", *[f"* {note}" for note in observations(rows)], ""]
     if dask:

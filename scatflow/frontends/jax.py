@@ -3,10 +3,10 @@
 `S(x)` is a pure function of `x`, compiled by `jax.jit` once per input shape and dtype with the
 filters as constants (JAX's eager mode would compile each of the transform's many small
 operations on first use, and dispatch them one by one after). Inside a `jit`, `grad` or `vmap`
-of a model that calls it, the compiled transform is part of the traced program; `jax.grad` of a loss through it
-is finite, also where the input has exact zeros (see `scatflow.backends.jax`); `jax.vmap(S)`
-over a leading axis gives the batched output. The batch runs as one program, never split over
-threads or looped over in Python. The output lives on the input's device.
+of a model that calls it, the compiled transform is part of the traced program; `jax.grad` of
+a loss through it is finite, also where the input has exact zeros (see
+`scatflow.backends.jax`); `jax.vmap(S)` over a leading axis gives the batched output. The batch
+runs as one program, never split over threads or looped over in Python. The output lives on the input's device.
 
 Input: a JAX array (or a tracer); NumPy arrays, NumPy scalars and nested lists are accepted too
 and converted with `jnp.asarray`, as a `jit`-compiled function's arguments are. Other array types
