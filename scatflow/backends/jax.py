@@ -32,6 +32,17 @@ def _axes(ndim):
     return tuple(range(-ndim, 0))
 
 
+def _hermitian_completion(half, n, ndim):
+    """The full spectrum of a real signal (last axis n long) from its real FFT `half` over the
+    trailing `ndim` axes: X[k] = conj(X[-k]), the missing columns n//2+1 .. n-1 mirrored from
+    columns ceil(n/2)-1 .. 1, every other transformed axis indexed by -k (flipped, rolled by
+    one)."""
+    mirrored = jnp.flip(half[..., 1:(n + 1) // 2], axis=-1)
+    for axis in range(-ndim, -1):
+        mirrored = jnp.roll(jnp.flip(mirrored, axis=axis), 1, axis=axis)
+    return jnp.concatenate([half, jnp.conj(mirrored)], axis=-1)
+
+
 class JaxBackend(Backend):
     name = "jax"
     # One traced program holds the whole batch: the 3D core's loop over batch chunks would be
@@ -84,7 +95,11 @@ class JaxBackend(Backend):
 
     # -- Fourier transforms over the trailing `ndim` axes --------------------------------------
     def fft(self, x, ndim):
-        return jnp.fft.fftn(x, axes=_axes(ndim))
+        """FFT over the trailing `ndim` axes; of a real `x`, its real FFT (half the work, where
+        XLA's complex FFT of a real input does it all) completed by Hermitian symmetry."""
+        if jnp.iscomplexobj(x):
+            return jnp.fft.fftn(x, axes=_axes(ndim))
+        return _hermitian_completion(jnp.fft.rfftn(x, axes=_axes(ndim)), x.shape[-1], ndim)
 
     def ifft(self, x, ndim, overwrite=False):
         return jnp.fft.ifftn(x, axes=_axes(ndim))
