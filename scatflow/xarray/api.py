@@ -55,6 +55,7 @@ from .. import dask as scat_dask
 from .. import registry
 from .._version import __version__
 from ..dispatch import type_name
+from . import units
 
 LONG_NAMES = {
     "order": "scattering order",
@@ -369,6 +370,7 @@ def _transform(transform, obj, dims, chunking, nan_policy, backend, kwargs):
     scat_dask.check_options(transform, chunking, nan_policy, backend)
     to_transform, keep = _variables(obj, dims, name)
     sizes = tuple(obj.sizes[d] for d in dims)
+    kwargs = units.duration_T(transform, obj, dims, kwargs)
     frontend = _describe(transform, dims, sizes, kwargs)
     new_dims = ["coeff"] + [a.name for a in frontend.core.output_axes if a.kind == "named"]
     taken = [d for d in new_dims if d in obj.dims]
@@ -378,13 +380,15 @@ def _transform(transform, obj, dims, chunking, nan_policy, backend, kwargs):
     indices = _grid_indices(frontend, dims, sizes, name)
     coords = _new_coords(obj, dims, indices, name)
     labels = {**_coeff_coords(frontend.core.paths), **_named_coords(frontend)}
+    scale_coords, scale_attrs = units.physical_scales(obj, dims, frontend.core, labels)
+    labels.update(scale_coords)
     names = set(obj.coords) | (set(obj.data_vars) if isinstance(obj, xr.Dataset) else set())
     clash = sorted(str(n) for n in names if n in labels)
     if clash:
         raise ValueError(f"{name}: the object already has variables or coords named {clash}, "
                          f"which label the output's paths; rename them first")
     coords.update(labels)
-    attrs = _attrs(name, frontend, dims, chunking, nan_policy, backend)
+    attrs = {**_attrs(name, frontend, dims, chunking, nan_policy, backend), **scale_attrs}
 
     results = [_run(transform, var, dims, chunking, nan_policy, backend, kwargs, frontend)
                for _, var in to_transform]
