@@ -33,6 +33,11 @@ and the input's attrs are kept; the transform's parameters are added as attrs `s
 the transform gives, after the loop dims), `scatflow_J`, ..., every frontend parameter with its
 default filled in, JSON values only, so zarr stores them).
 
+Units. Where the transformed dims have regularly spaced coordinates, `coeff` (and JTFS's
+`frequency`) also holds the scales in their units: `frequency1, frequency2` in 1D and JTFS,
+`wavelength1, wavelength2` in 2D, with attrs `scatflow_averaging_scale` and its units; on a
+time coordinate `T` may be a duration ("6h"). See `scatflow.xarray.units`.
+
 Datasets. Variables that have all of `dims` are transformed; variables with none of them are
 kept unchanged (e.g. a `flag(time)` beside images `(time, y, x)`); variables with some but not
 all of them are dropped with a warning. A transformed variable with a non-numeric dtype is a

@@ -38,13 +38,13 @@ RELATIVE_TOLERANCE = 1e-5  # of the step: coordinates within it of an even grid 
 
 
 def duration_T(transform, obj, dims, kwargs):
-    """`kwargs` with a duration `T` replaced by its number of samples along the (single)
-    transformed dim, which must have a regular datetime64 or timedelta64 coordinate (or a
+    """`kwargs` with a duration `T` replaced by its number of samples along the transformed
+    dim (the transforms that take `T` have one), which must have a regular datetime64 or timedelta64 coordinate (or a
     numeric one in seconds); unchanged where `T` is not a duration. A ValueError where the
     coordinate is missing, of another kind or irregular, or where the duration is not a whole
     number of its steps."""
     T = kwargs.get("T")
-    if not _is_duration(T) or transform.ndim != 1:
+    if not _is_duration(T) or "T" not in [p.name for p in transform.parameters()]:
         return kwargs
     import pandas as pd
 
@@ -89,11 +89,7 @@ def physical_scales(obj, dims, core, labels):
     if any(s is None for s in spacings):
         return {}, {}
     steps, units = zip(*spacings)
-    coords = {}
-    if len(dims) == 1:
-        coords = _frequencies(labels, steps[0], units[0])
-    elif hasattr(core, "centre_frequencies"):
-        coords = _wavelengths(core, dims, steps, units)
+    coords = {**_frequencies(labels, steps, units), **_wavelengths(core, dims, steps, units)}
     attrs = {}
     if core.output_grid is not None:
         width = core.T if hasattr(core, "T") else 2**core.J  # 1D and JTFS cores: T; 2D: 2**J
@@ -102,16 +98,18 @@ def physical_scales(obj, dims, core, labels):
     return coords, attrs
 
 
-def _frequencies(labels, step, unit):
-    """`frequency<i>` beside each `xi<i>`: cycles per sample over the step."""
+def _frequencies(labels, steps, units):
+    """`frequency<i>` beside each `xi<i>` (cycles per sample along the one signal axis of the
+    transforms that label paths with it): over the step."""
     import xarray as xr
 
-    frequency_units = None if unit is None else "Hz" if unit == "s" else _per(unit)
     coords = {}
     for name, label in labels.items():
         order = name[2:]
         if not (name.startswith("xi") and order.isdigit()):
             continue
+        (step,), (unit,) = steps, units
+        frequency_units = None if unit is None else "Hz" if unit == "s" else _per(unit)
         attrs = {"long_name": f"centre frequency at order {order} (cycles per coordinate unit; "
                               f"NaN where not applicable)"}
         if frequency_units:
@@ -122,10 +120,13 @@ def _frequencies(labels, step, unit):
 
 def _wavelengths(core, dims, steps, units):
     """`wavelength<i>` on `coeff`: 1 / |centre frequency vector / steps|, NaN beyond a path's
-    order; none (with a logged note) where the dims' units differ."""
+    order, for the cores that give their paths' centre frequency vectors (2D); none (with a
+    logged note) where the dims' units differ."""
     import xarray as xr
 
-    if units[0] != units[1]:
+    if not hasattr(core, "centre_frequencies"):
+        return {}
+    if len(set(units)) > 1:
         logger.info("wavelengths left out: dims %s have different units %s", list(dims),
                     list(units))
         return {}
@@ -134,7 +135,7 @@ def _wavelengths(core, dims, steps, units):
     table = np.full((len(vectors), orders), np.nan)
     for row, per_order in enumerate(vectors):
         for i, frequency in enumerate(per_order):
-            table[row, i] = 1 / np.hypot(*(f / s for f, s in zip(frequency, steps)))
+            table[row, i] = 1 / np.linalg.norm([f / s for f, s in zip(frequency, steps)])
     coords = {}
     for i in range(orders):
         attrs = {"long_name": f"wavelength of the centre frequency at order {i + 1} "
