@@ -177,10 +177,12 @@ def _spacing(obj, dim):
     if values.dtype.kind not in "iuf":
         return _irregular(dim, f"a {values.dtype} coordinate")
     values = values.astype(np.float64)
+    if not np.isfinite(values).all():
+        return _irregular(dim, "values that are not finite")
     step = (values[-1] - values[0]) / (values.size - 1)
     resolution = np.finfo(coord.dtype if coord.dtype.kind == "f" else np.float64).eps
     tolerance = RELATIVE_TOLERANCE * abs(step) + 8 * resolution * np.abs(values).max()
-    if not np.isfinite(step) or step == 0 or np.abs(np.diff(values) - step).max() > tolerance:
+    if step == 0 or np.abs(np.diff(values) - step).max() > tolerance:
         return _irregular(dim, "steps that vary")
     return abs(step), _unit(coord.attrs.get("units"))
 

@@ -95,9 +95,11 @@ def test_2d_dims_in_different_units_give_no_wavelengths_and_a_note(hadcm3, caplo
 
 
 def test_irregular_or_missing_coordinates_give_no_scales_and_no_error(hadcm3):
-    lat = hadcm3.latitude.values.copy()
+    lat, lon = hadcm3.latitude.values.copy(), hadcm3.longitude.values.copy()
     lat[5] += 0.3
-    for field in (hadcm3.assign_coords(latitude=lat), hadcm3.drop_vars("longitude")):
+    lon[20] = np.nan
+    for field in (hadcm3.assign_coords(latitude=lat), hadcm3.assign_coords(longitude=lon),
+                  hadcm3.drop_vars("longitude")):
         out = field.scat.scattering2d(J=2, L=4)
         assert "wavelength1" not in out.coords
         assert "scatflow_averaging_scale" not in out.attrs
