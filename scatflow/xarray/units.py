@@ -18,9 +18,11 @@ timedelta64), the result gains:
   averages.
 
 NaN stays NaN (order 0, and orders a path does not have). Irregular or missing coordinates give
-none of these, and no error. On a datetime or timedelta dim, `T` may be a duration (a string
-such as "6h", a `pandas.Timedelta`, a `numpy.timedelta64` or a `datetime.timedelta`): it is
-converted with the coordinate's spacing to a whole number of samples (`duration_T`).
+none of these, and no error. On a datetime or timedelta dim (or a numeric one in seconds), `T`
+may be a duration (a string such as "6h", a `pandas.Timedelta`, a `numpy.timedelta64` or a
+`datetime.timedelta`): it is converted with the coordinate's spacing to a whole number of
+samples (`duration_T`), or refused with a ValueError where the coordinate is irregular or the
+duration is not a whole number of samples.
 """
 
 import datetime
@@ -39,10 +41,10 @@ RELATIVE_TOLERANCE = 1e-5  # of the step: coordinates within it of an even grid 
 
 def duration_T(transform, obj, dims, kwargs):
     """`kwargs` with a duration `T` replaced by its number of samples along the transformed
-    dim (the transforms that take `T` have one), which must have a regular datetime64 or timedelta64 coordinate (or a
-    numeric one in seconds); unchanged where `T` is not a duration. A ValueError where the
-    coordinate is missing, of another kind or irregular, or where the duration is not a whole
-    number of its steps."""
+    dim (the transforms that take `T` have one), which must have a regular datetime64 or
+    timedelta64 coordinate (or a numeric one in seconds); unchanged where `T` is not a
+    duration. A ValueError where the coordinate is missing, of another kind or irregular, or
+    where the duration is not a whole number of its steps."""
     T = kwargs.get("T")
     if not _is_duration(T) or "T" not in [p.name for p in transform.parameters()]:
         return kwargs
