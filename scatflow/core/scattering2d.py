@@ -7,7 +7,8 @@ in space as two small matrix products (`lowpass_matrices_2d`), so the second-ord
 never transformed back to Fourier.
 """
 
-from ..filters.morlet2d import filter_bank_2d, lowpass_matrices_2d, wavelet_blocks_2d
+from ..filters.morlet2d import (filter_bank_2d, lowpass_matrices_2d, wavelet_blocks_2d,
+                                 wavelet_frequency)
 from ..tuning import setting
 from . import planning_batch
 from .paths import OutputAxis, Path
@@ -60,6 +61,12 @@ class Scattering2DCore:
                 for j2 in range(j1 + 1, J):
                     for t2 in range(L):
                         yield Path(2, (j1, t1, j2, t2), {"j": (j1, j2), "theta": (t1, t2)})
+
+    def centre_frequencies(self, path):
+        """The centre frequency vectors of the path's wavelets, one per order, in cycles per
+        sample along (rows, columns): what physical wavelengths (the xarray layer's) read."""
+        return tuple(wavelet_frequency(j, theta, self.L)
+                     for j, theta in zip(path.fields["j"], path.fields["theta"]))
 
     def fourier_filters(self):
         """Kymatio's Fourier-domain bank: (phi levels, psi levels), see `filter_bank_2d`."""

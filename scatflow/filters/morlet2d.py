@@ -23,6 +23,18 @@ def wavelet_angle(theta, L):
     return (int(L - L / 2 - 1) - theta) * np.pi / L
 
 
+def wavelet_xi(j):
+    """Centre frequency magnitude of the scale-j wavelets, radians per sample: 3 pi / 4 / 2^j."""
+    return 3.0 / 4.0 * np.pi / 2**j
+
+
+def wavelet_frequency(j, theta, L):
+    """Centre frequency vector of wavelet (j, theta) in cycles per sample, along (rows, columns):
+    the carrier of `gabor_2d`, `wavelet_xi(j)` in the direction `wavelet_angle(theta, L)`."""
+    xi, angle = wavelet_xi(j) / (2 * np.pi), wavelet_angle(theta, L)
+    return xi * np.cos(angle), xi * np.sin(angle)
+
+
 def _quadratic_form(sigma, theta, slant):
     """Coefficients (a, b, c) of the envelope exponent a x^2 + b x y + c y^2.
 
@@ -153,7 +165,7 @@ def lowpass_matrices_2d(M_padded, N_padded, J, filter_levels="kymatio"):
 def _wavelet_levels(M, N, J, L, j, filter_levels):
     """{r: (L, M / 2^r, N / 2^r)} for the L wavelets of scale j (one scale at a time, so that
     the complex spatial filters of the whole bank never sit in memory together)."""
-    spatial = np.stack([morlet_2d(M, N, 0.8 * 2**j, wavelet_angle(theta, L), 3.0 / 4.0 * np.pi / 2**j,
+    spatial = np.stack([morlet_2d(M, N, 0.8 * 2**j, wavelet_angle(theta, L), wavelet_xi(j),
                                   4.0 / L) for theta in range(L)])
     full = np.real(scipy.fft.fft2(spatial))
     return {r: read_only(np.stack([periodize_filter(f, r, filter_levels) for f in full]))

@@ -33,6 +33,11 @@ and the input's attrs are kept; the transform's parameters are added as attrs `s
 the transform gives, after the loop dims), `scatflow_J`, ..., every frontend parameter with its
 default filled in, JSON values only, so zarr stores them).
 
+Units. Where the transformed dims have regularly spaced coordinates, `coeff` (and JTFS's
+`frequency`) also holds the scales in their units: `frequency1, frequency2` in 1D and JTFS,
+`wavelength1, wavelength2` in 2D, with attrs `scatflow_averaging_scale` and its units; on a
+time coordinate `T` may be a duration ("6h"). See `scatflow.xarray.units`.
+
 Datasets. Variables that have all of `dims` are transformed; variables with none of them are
 kept unchanged (e.g. a `flag(time)` beside images `(time, y, x)`); variables with some but not
 all of them are dropped with a warning. A transformed variable with a non-numeric dtype is a
@@ -55,6 +60,7 @@ from .. import dask as scat_dask
 from .. import registry
 from .._version import __version__
 from ..dispatch import type_name
+from . import units
 
 LONG_NAMES = {
     "order": "scattering order",
@@ -369,6 +375,7 @@ def _transform(transform, obj, dims, chunking, nan_policy, backend, kwargs):
     scat_dask.check_options(transform, chunking, nan_policy, backend)
     to_transform, keep = _variables(obj, dims, name)
     sizes = tuple(obj.sizes[d] for d in dims)
+    kwargs = units.duration_T(transform, obj, dims, kwargs)
     frontend = _describe(transform, dims, sizes, kwargs)
     new_dims = ["coeff"] + [a.name for a in frontend.core.output_axes if a.kind == "named"]
     taken = [d for d in new_dims if d in obj.dims]
@@ -378,13 +385,15 @@ def _transform(transform, obj, dims, chunking, nan_policy, backend, kwargs):
     indices = _grid_indices(frontend, dims, sizes, name)
     coords = _new_coords(obj, dims, indices, name)
     labels = {**_coeff_coords(frontend.core.paths), **_named_coords(frontend)}
+    scale_coords, scale_attrs = units.physical_scales(obj, dims, frontend.core, labels)
+    labels.update(scale_coords)
     names = set(obj.coords) | (set(obj.data_vars) if isinstance(obj, xr.Dataset) else set())
     clash = sorted(str(n) for n in names if n in labels)
     if clash:
         raise ValueError(f"{name}: the object already has variables or coords named {clash}, "
                          f"which label the output's paths; rename them first")
     coords.update(labels)
-    attrs = _attrs(name, frontend, dims, chunking, nan_policy, backend)
+    attrs = {**_attrs(name, frontend, dims, chunking, nan_policy, backend), **scale_attrs}
 
     results = [_run(transform, var, dims, chunking, nan_policy, backend, kwargs, frontend)
                for _, var in to_transform]
