@@ -83,7 +83,8 @@ class Scattering2DCore:
 
     def map_grid(self, j):
         """Per image axis, (offset, step, length) of an unaveraged map at resolution 2^-j:
-        its sample k stands for input sample offset + k * step (step = 2^j). The samples are
+        its sample k stands for image sample offset + k * step (step = 2^j; indices of the
+        unpadded image, also with `pre_pad`, whose input is padded already). The samples are
         those of the padded grid decimated by 2^j that fall inside the image (the first index
         rounded up, as 1D's `compute_border_indices` unpads)."""
         return tuple((start[j] * 2**j - before, 2**j, end[j] - start[j])

@@ -218,6 +218,13 @@ def test_array_output_refuses_average_false(make):
         S(np.zeros(S.core.input_shape))
     with pytest.raises(TypeError, match="average"):
         make(average="no", out_type="list")
+    S = make()  # assigned after construction (as Kymatio's users do), checked the same way
+    with pytest.raises(ValueError, match="out_type='array' cannot hold"):
+        S.average = False
+    assert S.average is True and S.core.array_shape is not None
+    S.out_type = "list"
+    S.average = False
+    assert S.core.array_shape is None and not S.core.average
 
 
 @pytest.mark.parametrize("name, args, shape", [
