@@ -107,6 +107,12 @@ def describe(cls_name, signal_shape, **kwargs):
         if name in kwargs:
             raise TypeError(f"{name} is not a keyword here: the shape comes from the data and the "
                             f"output is always an array")
+    if isinstance(kwargs.get("average"), (bool, np.bool_)) and not kwargs["average"]:
+        raise ValueError("average=False is not available here: scatflow.dask, the xarray "
+                         "accessor and workflows return one array, and the unaveraged maps "
+                         "(one per path, each at its own resolution) are not one array; use a "
+                         "frontend (scatflow.numpy, torch, tensorflow, jax) with average=False "
+                         "and out_type='list' or 'dict'")
     return numpy_frontend.cached_frontend(cls_name, _frozen(kwargs, signal_shape))
 
 

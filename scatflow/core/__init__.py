@@ -7,10 +7,12 @@ Every core class follows the same contract, so one frontend serves them all:
 * ``core.input_shape``: the trailing shape the input must have.
 * ``core.padded_shape``: the shape of each signal as the core works on it (after padding).
 * ``core.array_shape``: the shape of the `out_type='array'` output after the batch dims, or
-  ``None`` when paths have different shapes (1D with ``T=0``).
+  ``None`` when paths have different shapes (1D with ``T=0``; 2D and 3D with ``average=False``,
+  whose maps a frontend gives as a list or dict only).
 * ``core.output_grid``: per signal axis, ``(offset, step)``: output sample k stands for input
   sample ``offset + k * step`` (it is centred there); ``None`` where outputs have no position
-  (3D integrals, 1D ``T='global'``) or no common one (1D ``T=0``).
+  (3D integrals, 1D ``T='global'``) or no common one (1D ``T=0``; 2D ``average=False``, whose
+  maps lie on ``core.map_grid(j)``).
 * ``core.key_fields``: the path fields that identify a path (scikit-learn's feature names).
 * ``core.output_axes``: what each axis of the array output holds, a tuple of
   `scatflow.core.paths.OutputAxis` aligned with ``array_shape`` (paths, signal samples, a

@@ -9,7 +9,9 @@ For each degree l = 0..L and scale j1 = 0..J (full resolution, periodic, no padd
 
 and, with max_order=2, for j2 > j1 (same l) the same with U1 in place of x. The output is
 (B, K, L+1, P): K = j paths (j1 = 0..J, then (j1, j2) pairs in lexicographic order), then l.
-Order 0 is not part of it (Kymatio's tests add it by hand).
+Order 0 is not part of it (Kymatio's tests add it by hand). With `average=False` the moduli U1
+and U2 themselves, (B, M, N, O) per path (full resolution: 3D never decimates), replace the
+integrals.
 
 Speed: the wavelet is a real radial factor (l, j) times a complex angular factor (l, m), so one
 group costs one broadcast product X * radial for its rows (the scales j of one spectrum: x's, or
@@ -45,12 +47,13 @@ class HarmonicScattering3DCore:
 
     def __init__(self, J, shape, L=3, sigma_0=1.0, max_order=2, rotation_covariant=True,
                  integral_powers=(0.5, 1.0, 2.0), working_bytes=None,
-                 group_bytes=None):
+                 group_bytes=None, average=True):
         self.J, self.L, self.sigma_0 = J, L, float(sigma_0)
         self.shape = tuple(int(n) for n in shape)
         self.max_order, self.rotation_covariant = max_order, bool(rotation_covariant)
         self.integral_powers = tuple(float(p) for p in integral_powers)
         self.working_bytes, self.group_bytes = working_bytes, group_bytes
+        self.average = average
         self.input_shape = self.padded_shape = self.shape  # no padding in 3D
         self.pairs = ([(j1, j2) for j1 in range(J + 1) for j2 in range(j1 + 1, J + 1)]
                       if max_order >= 2 else [])
@@ -61,6 +64,8 @@ class HarmonicScattering3DCore:
             "named", name="integral_power", letter="p", coords={"integral_power": (
                 self.integral_powers,
                 {"long_name": "power p of the integrals sum(|U|^p) over the volume"})}))
+        if not average:  # one volume per path: not the array output of integrals
+            self.array_shape = self.output_axes = None
         self._pair_index = {pair: i for i, pair in enumerate(self.pairs)}
         # mirrored[l][j]: whether the orders -m of psi_{l,j} are read off the orders m
         self.mirrored = [[self.rotation_covariant and l >= 1
@@ -94,7 +99,7 @@ class HarmonicScattering3DCore:
         group_bytes = self.group_bytes or setting(backend, "HARMONIC3D_GROUP_BYTES")
         chunk = max(1, min(batch, working_bytes // (volume * (J + 1))))
         budget = max(1, min(working_bytes, group_bytes) // volume)  # volumes per group
-        parts = []  # per batch chunk: per l, (S1 (b, J+1, P), S2 (b, pairs, P) or None)
+        parts = []  # per batch chunk: per l, (S1 (b, J+1, ...), S2 (b, pairs, ...) or None)
         for start in range(0, batch, chunk):
             xb = x if chunk >= batch else x[start:start + chunk]
             parts.append(self._chunk(xb, backend, filters, budget))
@@ -114,7 +119,8 @@ class HarmonicScattering3DCore:
         return out
 
     def _chunk(self, x, backend, filters, budget):
-        """Per l, (S1 (b, J+1, P), S2 (b, pairs, P) or None) for the batch chunk x."""
+        """Per l, (S1 (b, J+1, P), S2 (b, pairs, P) or None) for the batch chunk x (P becomes
+        M, N, O unaveraged: `_coefficients`)."""
         b = x.shape[0]
         X = backend.reshape(backend.fft(x, 3), (b, 1) + self.shape)
         results = []
@@ -123,7 +129,7 @@ class HarmonicScattering3DCore:
             S1, U1_hat = self._first_order(backend, X, degree, budget)
             S2 = []
             for j1 in range(self.J if self.pairs else 0):
-                S2 += [self._integrals(backend, U, E) for U, E in self._moduli(
+                S2 += [self._coefficients(backend, U, E) for U, E in self._moduli(
                     backend, U1_hat[:, j1:j1 + 1], range(j1 + 1, self.J + 1), degree, budget)]
             results.append((S1, _join(backend, S2) if S2 else None))
         return results
@@ -136,7 +142,7 @@ class HarmonicScattering3DCore:
         U1, S1 = [], []
         for U, E in self._moduli(backend, X, range(self.J + 1), degree, budget):
             U1.append(U)
-            S1.append(self._integrals(backend, U, E))
+            S1.append(self._coefficients(backend, U, E))
         U1_hat = backend.fft(_join(backend, U1)[:, : self.J], 3) if self.pairs else None
         return _join(backend, S1), U1_hat
 
@@ -190,8 +196,11 @@ class HarmonicScattering3DCore:
             return e + backend.sum(energies[:, :, 1:], axes=2)
         return e
 
-    def _integrals(self, backend, U, E):
-        """(b, R, P): sum over the voxels of U^p for each p (U^2 read from the energy E)."""
+    def _coefficients(self, backend, U, E):
+        """(b, R, P): sum over the voxels of U^p for each p (U^2 read from the energy E);
+        unaveraged: the moduli U (b, R, M, N, O) themselves."""
+        if not self.average:
+            return U
         axes = (-3, -2, -1)
         sums = []
         for p in self.integral_powers:

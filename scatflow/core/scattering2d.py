@@ -5,8 +5,13 @@ inverse FFT for all L orientations (and, at second order, for all L x L orientat
 a scale pair), so the Python loop runs over scales only. The low-pass is separable and applied
 in space as two small matrix products (`lowpass_matrices_2d`), so the second-order moduli are
 never transformed back to Fourier.
+
+With `average=False` the moduli themselves are the output, as 1D's `T=0` gives them: order 0 the
+input, U1 of (j1, theta1) at resolution 2^-j1 and U2 of (j1, theta1, j2, theta2) at 2^-j2, each
+cut to the samples that fall inside the image (`map_grid`).
 """
 
+from ..filters.morlet1d import compute_border_indices
 from ..filters.morlet2d import (filter_bank_2d, lowpass_matrices_2d, wavelet_blocks_2d,
                                  wavelet_frequency)
 from ..tuning import setting
@@ -23,9 +28,10 @@ class Scattering2DCore:
     ndim = 2
     key_fields = ("j", "theta")  # the path fields that identify a path (its key)
 
-    def __init__(self, J, shape, L=8, max_order=2, pre_pad=False, filter_levels="kymatio"):
+    def __init__(self, J, shape, L=8, max_order=2, pre_pad=False, filter_levels="kymatio",
+                 average=True):
         self.J, self.shape, self.L, self.max_order, self.pre_pad = J, tuple(shape), L, max_order, pre_pad
-        self.filter_levels = filter_levels
+        self.filter_levels, self.average = filter_levels, average
         M, N = self.shape
         self.padded_shape = (padded_size(M, J), padded_size(N, J))
         self.pads = tuple(((p - n) // 2, (p - n + 1) // 2) for p, n in zip(self.padded_shape, self.shape))
@@ -45,22 +51,50 @@ class Scattering2DCore:
             "resolution, which gives them tails across the whole image: chunks match the "
             "whole-image transform to a few 1e-4 of each channel's maximum, not exactly; "
             "filter_levels='local' makes them exact")
+        # per axis, where the image lies at each resolution 2^-r, r = 0..J (padded indices)
+        self._borders = [compute_border_indices(J, before, before + n)
+                         for (before, _), n in zip(self.pads, self.shape)]
+        if not average:  # maps of a resolution per path: no common array, grid or output axes
+            self.coefficient_shape = self.array_shape = self.output_grid = self.output_axes = None
         self._index = {p.key: i for i, p in enumerate(self.paths)}
         self._blocks = None
 
     def _enumerate_paths(self):
+        """Kymatio's order; unaveraged paths also say their map's `decimation`, 2^j of the last
+        wavelet (1 at order 0)."""
         J, L = self.J, self.L
-        yield Path(0, (), {"j": (), "theta": ()})
+
+        def path(order, key, j, theta):
+            fields = {"j": j, "theta": theta}
+            if not self.average:
+                fields["decimation"] = 2 ** (j[-1] if j else 0)
+            return Path(order, key, fields)
+
+        yield path(0, (), (), ())
         for j1 in range(J):
             for t1 in range(L):
-                yield Path(1, (j1, t1), {"j": (j1,), "theta": (t1,)})
+                yield path(1, (j1, t1), (j1,), (t1,))
         if self.max_order < 2:
             return
         for j1 in range(J):
             for t1 in range(L):
                 for j2 in range(j1 + 1, J):
                     for t2 in range(L):
-                        yield Path(2, (j1, t1, j2, t2), {"j": (j1, j2), "theta": (t1, t2)})
+                        yield path(2, (j1, t1, j2, t2), (j1, j2), (t1, t2))
+
+    def map_grid(self, j):
+        """Per image axis, (offset, step, length) of an unaveraged map at resolution 2^-j:
+        its sample k stands for image sample offset + k * step (step = 2^j; indices of the
+        unpadded image, also with `pre_pad`, whose input is padded already). The samples are
+        those of the padded grid decimated by 2^j that fall inside the image (the first index
+        rounded up, as 1D's `compute_border_indices` unpads)."""
+        return tuple((start[j] * 2**j - before, 2**j, end[j] - start[j])
+                     for (start, end), (before, _) in zip(self._borders, self.pads))
+
+    def _unpad(self, U, j):
+        """The map U at resolution 2^-j (padded grid) cut to `map_grid(j)`."""
+        (rows_start, rows_end), (cols_start, cols_end) = self._borders
+        return U[..., rows_start[j]:rows_end[j], cols_start[j]:cols_end[j]]
 
     def centre_frequencies(self, path):
         """The centre frequency vectors of the path's wavelets, one per order, in cycles per
@@ -99,9 +133,11 @@ class Scattering2DCore:
         J, L = self.J, self.L
         out = [None] * len(self.paths)
 
-        def lowpass(U, res):
+        def coefficients(U, res):
             """Average the real image U (resolution 2^-res) with phi, decimate to 2^-J, crop
-            the border."""
+            the border; unaveraged: U cut to the image."""
+            if not self.average:
+                return self._unpad(U, res)
             rows, cols = lowpass_matrices[res]
             return backend.matmul(rows, backend.matmul(U, cols))
 
@@ -112,7 +148,7 @@ class Scattering2DCore:
             return backend.modulus(backend.ifft(product, 2, overwrite=True))
 
         U0 = x if self.pre_pad else backend.pad_reflect(x, self.pads)
-        out[0] = lowpass(U0, 0)
+        out[0] = coefficients(U0, 0)
         if J == 0:
             return out
         X = backend.fft(U0, 2)
@@ -122,7 +158,7 @@ class Scattering2DCore:
             for angles in _angle_groups(planning_batch(x), L, L if self.max_order > 1 else 1,
                                         X.shape[-2:], j1, working_bytes):
                 U1 = wavelet_modulus(X, j1, 0, angles)  # (B, a, m, n)
-                S1 = lowpass(U1, j1)
+                S1 = coefficients(U1, j1)
                 for a, t1 in enumerate(range(angles.start, angles.stop)):
                     out[self._index[(j1, t1)]] = S1[:, a]
                 if self.max_order < 2 or j1 == J - 1:
@@ -131,7 +167,7 @@ class Scattering2DCore:
                 U1_hat = backend.reshape(U1_hat, tuple(U1_hat.shape[:2]) + (1,) + tuple(U1_hat.shape[2:]))
                 for j2 in range(j1 + 1, J):
                     U2 = wavelet_modulus(U1_hat, j2, j1)  # (B, a, L, ...)
-                    S2 = lowpass(U2, j2)
+                    S2 = coefficients(U2, j2)
                     for a, t1 in enumerate(range(angles.start, angles.stop)):
                         for t2 in range(L):
                             out[self._index[(j1, t1, j2, t2)]] = S2[:, a, t2]

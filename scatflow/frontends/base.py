@@ -16,6 +16,13 @@ OUT_TYPES = ("array", "list", "dict")
 CANNOT_STACK = ("Cannot convert to out_type='array' with T=0 (no averaging: coefficients of "
                 "different lengths, which one array cannot stack). Please set out_type to "
                 "'dict' or 'list', or T to None, an int >= 1 or 'global'")
+UNAVERAGED_ARRAY = ("out_type='array' cannot hold average=False's unaveraged maps (the "
+                    "moduli U1, U2, one map per path, each at its own resolution): pass "
+                    "out_type='list' or 'dict' with average=False. The Keras layers, "
+                    "scikit-learn's transform, scatflow.dask, the xarray accessor and workflows "
+                    "return one array, so they take only average=True: for the maps use a "
+                    "frontend (scatflow.numpy, torch, tensorflow, jax) with out_type='list' or "
+                    "'dict'")
 _NUMBER_WORDS = {2: "two", 3: "three"}
 
 
@@ -68,6 +75,15 @@ def check_real(name, value, positive=False):
     return value
 
 
+def check_average(average, out_type):
+    """`average` (2D, 3D) as a bool; False (the unaveraged maps) only with out_type 'list' or
+    'dict'."""
+    average = check_bool("average", average)
+    if not average and out_type == "array":
+        raise ValueError(UNAVERAGED_ARRAY)
+    return average
+
+
 def check_choice(name, value, choices):
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {list(choices)}; got {value!r}")
@@ -107,6 +123,7 @@ class ScatteringBase:
     normalised_attributes = ()  # the names kymatio_attributes gives
     array_name = "Array"  # the input, in messages ("NumPy array", "Tensor"), and ...
     array_noun = "array"  # ... after "Padded" (2D pre_pad=True)
+    cannot_stack = CANNOT_STACK  # why out_type='array' is refused where paths differ in shape
 
     def _setup(self, **params):
         """Check the constructor arguments, pick the backend, build the core and its filters;
@@ -280,7 +297,7 @@ class ScatteringBase:
         `out_type` is public and may have been changed since construction: checked again here."""
         check_choice("out_type", self.out_type, OUT_TYPES)
         if self.out_type == "array" and self.core.array_shape is None:
-            raise ValueError(CANNOT_STACK)
+            raise ValueError(self.cannot_stack)
         if not backend.is_array(x) and isinstance(x, (list, tuple)):
             x = backend.asarray(np.asarray(x))
         if not backend.is_array(x):

@@ -3,7 +3,8 @@
 from ..core.scattering2d import Scattering2DCore
 from ..filters.morlet2d import FILTER_LEVELS
 from ..errors import ShapeError
-from .base import OUT_TYPES, ScatteringBase, check_bool, check_choice, check_int, check_shape
+from .base import (OUT_TYPES, UNAVERAGED_ARRAY, ScatteringBase, check_average, check_bool,
+                   check_choice, check_int, check_shape)
 
 
 class Scattering2DBase(ScatteringBase):
@@ -19,18 +20,25 @@ class Scattering2DBase(ScatteringBase):
     differs from the whole-image result by ~1e-4 of a channel's maximum. "local" sums the aliases
     instead (the filter sampled in space, as Kymatio's 1D does): coefficients differ from
     Kymatio's by ~4e-3 of a channel's maximum, and chunk-wise results (`scatflow.dask`,
-    `chunking="halo"`) equal whole-image ones."""
+    `chunking="halo"`) equal whole-image ones.
+
+    `average` (scatflow's, keyword only; Kymatio's 2D has none): False gives the unaveraged maps,
+    as 1D's `average=False` does, with `out_type='list'` or `'dict'` only: order 0 the input,
+    U1 of (j1, theta1) at resolution 2^-j1 and U2 of (j1, theta1, j2, theta2) at 2^-j2, each
+    cut to the samples inside the image; each path's `decimation` (2^j) is in its list entry
+    and `meta()`, and `core.map_grid(j)` says where a map's samples lie."""
 
     core_class = Scattering2DCore
+    cannot_stack = UNAVERAGED_ARRAY
 
     def __init__(self, J, shape, L=8, max_order=2, pre_pad=False, backend=None, out_type="array",
-                 *, filter_levels="kymatio"):
+                 *, filter_levels="kymatio", average=True):
         self._setup(J=J, shape=shape, L=L, max_order=max_order, pre_pad=pre_pad, backend=backend,
-                    out_type=out_type, filter_levels=filter_levels)
+                    out_type=out_type, filter_levels=filter_levels, average=average)
 
     @classmethod
     def check_parameters(cls, *, J, shape=None, L=8, max_order=2, pre_pad=False, backend=None,
-                         out_type="array", filter_levels="kymatio"):
+                         out_type="array", filter_levels="kymatio", average=True):
         """Check every parameter (2**J against the image only where `shape` is given); return
         the core's keyword arguments, or None without a shape."""
         J = check_int("J", J, minimum=0)
@@ -41,6 +49,7 @@ class Scattering2DBase(ScatteringBase):
             raise ValueError(f"filter_levels must be one of {list(FILTER_LEVELS)}; got "
                              f"{filter_levels!r}")
         check_choice("out_type", out_type, OUT_TYPES)
+        average = check_average(average, out_type)
         if shape is None:
             return None
         M, N = check_shape(shape, 2)
@@ -48,7 +57,7 @@ class Scattering2DBase(ScatteringBase):
             raise ShapeError(f"J must satisfy 2**J <= min(shape) = {min(M, N)} (the smallest "
                              f"dimension should be larger than 2^J); got J={J}")
         return dict(J=J, shape=(M, N), L=L, max_order=max_order, pre_pad=pre_pad,
-                    filter_levels=filter_levels)
+                    filter_levels=filter_levels, average=average)
 
     @classmethod
     def shape_for_input(cls, signal_shape, *, J, pre_pad=False, **params):

@@ -17,6 +17,10 @@ CASES = [
     ("Scattering1D", dict(J=3, shape=128, T=0, out_type="list"), (2, 128)),
     ("Scattering2D", dict(J=2, shape=(20, 24), L=4), (2, 20, 24)),
     ("HarmonicScattering3D", dict(J=2, shape=(12, 12, 12), L=2), (2, 12, 12, 12)),
+    ("Scattering2D", dict(J=2, shape=(20, 24), L=4, average=False, out_type="list"),
+     (2, 20, 24)),
+    ("HarmonicScattering3D", dict(J=1, shape=(8, 8, 8), L=1, average=False, out_type="list"),
+     (2, 8, 8, 8)),
 ]
 
 

@@ -198,6 +198,9 @@ def check_argument_errors(keras, layers):
     expect_error(ValueError, ["Q"], S1, J=2, Q=0)
     expect_error(ValueError, ["T=0", "list"], S1, J=2, T=0)
     expect_error(ValueError, ["T=0"], S1, J=2, average=False)
+    expect_error(ValueError, ["average=False", "Keras layers", "out_type='list'"], S2, J=2,
+                 average=False)
+    expect_error(ValueError, ["average=False", "Keras layers"], S3, J=1, average=False)
     expect_error(ValueError, ["T"], S1, J=2, T=-4)
     expect_error(ValueError, ["max_order"], S1, J=2, max_order=3)
     expect_error(ValueError, ["kymatio_compat"], S1, J=2, kymatio_compat="0.2")

@@ -52,12 +52,12 @@ INPUTS = {  # transform -> (input store, dims, variable shape without the sample
 }
 PARAMETERS = {
     "scattering2d": {"J": 2, "L": 4, "max_order": 2, "pre_pad": False,
-                     "filter_levels": "kymatio"},
+                     "filter_levels": "kymatio", "average": True},
     "scattering1d": {"J": 3, "Q": 2, "T": 16, "max_order": 2, "average": True,
                      "oversampling": 0, "stride": 4, "kymatio_compat": None},
     "harmonic_scattering3d": {"J": 1, "L": 1, "sigma_0": 1, "max_order": 2,
                               "rotation_covariant": True, "method": "integral",
-                              "integral_powers": [0.5, 1.0, 2.0]},
+                              "integral_powers": [0.5, 1.0, 2.0], "average": True},
     "time_frequency_scattering": {"J": 4, "J_fr": 2, "Q": 4, "T": 16, "stride": 4,
                                   "Q_fr": 1, "F": 2, "stride_fr": 1, "format": "time"},
 }
