@@ -6,8 +6,8 @@ import numbers
 from ..core.harmonic3d import HarmonicScattering3DCore
 from ..errors import ParameterTypeError
 from ..filters.harmonic3d import solid_harmonic_filter_bank
-from .base import (OUT_TYPES, ScatteringBase, check_bool, check_choice, check_int, check_real,
-                   check_shape)
+from .base import (OUT_TYPES, ScatteringBase, check_bool, check_choice, check_int,
+                   check_nan_policy, check_real, check_shape)
 
 
 class HarmonicScattering3DBase(ScatteringBase):
@@ -18,21 +18,27 @@ class HarmonicScattering3DBase(ScatteringBase):
     Parameters are Kymatio's: `method` accepts only 'integral' and `points` only None (both
     vestigial there too). `out_type` adds 'list' (dicts with coef, order, l, j) and 'dict'
     (keyed by (l, j1) and (l, j1, j2)). float32 input gives float32 output, anything else
-    float64 (Kymatio's NumPy frontend always returns float32)."""
+    float64 (Kymatio's NumPy frontend always returns float32).
+
+    `nan_policy` (scatflow's, keyword only) is "propagate" (a NaN spreads through the FFTs to
+    its whole volume) only: the invariants are integrals over the whole volume, with no
+    low-pass whose mask could renormalize them, so "mask" is refused."""
 
     core_class = HarmonicScattering3DCore
 
     def __init__(self, J, shape, L=3, sigma_0=1, max_order=2, rotation_covariant=True,
                  method="integral", points=None, integral_powers=(0.5, 1.0, 2.0), backend=None,
-                 out_type="array"):
+                 out_type="array", *, nan_policy="propagate"):
         self._setup(J=J, shape=shape, L=L, sigma_0=sigma_0, max_order=max_order,
                     rotation_covariant=rotation_covariant, method=method, points=points,
-                    integral_powers=integral_powers, backend=backend, out_type=out_type)
+                    integral_powers=integral_powers, backend=backend, out_type=out_type,
+                    nan_policy=nan_policy)
 
     @classmethod
     def check_parameters(cls, *, J, shape=None, L=3, sigma_0=1, max_order=2,
                          rotation_covariant=True, method="integral", points=None,
-                         integral_powers=(0.5, 1.0, 2.0), backend=None, out_type="array"):
+                         integral_powers=(0.5, 1.0, 2.0), backend=None, out_type="array",
+                         nan_policy="propagate"):
         """Check every parameter; return the core's keyword arguments, or None without a
         shape."""
         J = check_int("J", J, minimum=0)
@@ -53,6 +59,9 @@ class HarmonicScattering3DBase(ScatteringBase):
                              f"{points!r}")
         integral_powers = check_integral_powers(integral_powers)
         check_choice("out_type", out_type, OUT_TYPES)
+        check_nan_policy(nan_policy, refusal=(
+            "HarmonicScattering3D's invariants are integrals over the whole volume, with no "
+            "low-pass mask to divide by"))
         if shape is None:
             return None
         return dict(J=J, shape=check_shape(shape, 3), L=L, sigma_0=sigma_0, max_order=max_order,

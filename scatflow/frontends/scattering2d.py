@@ -3,7 +3,8 @@
 from ..core.scattering2d import Scattering2DCore
 from ..filters.morlet2d import FILTER_LEVELS
 from ..errors import ShapeError
-from .base import OUT_TYPES, ScatteringBase, check_bool, check_choice, check_int, check_shape
+from .base import (OUT_TYPES, ScatteringBase, check_bool, check_choice, check_int,
+                   check_nan_policy, check_shape)
 
 
 class Scattering2DBase(ScatteringBase):
@@ -19,18 +20,26 @@ class Scattering2DBase(ScatteringBase):
     differs from the whole-image result by ~1e-4 of a channel's maximum. "local" sums the aliases
     instead (the filter sampled in space, as Kymatio's 1D does): coefficients differ from
     Kymatio's by ~4e-3 of a channel's maximum, and chunk-wise results (`scatflow.dask`,
-    `chunking="halo"`) equal whole-image ones."""
+    `chunking="halo"`) equal whole-image ones.
+
+    `nan_policy` (scatflow's, keyword only): "propagate" (default, Kymatio's: a NaN spreads
+    through the FFTs to its whole signal) or "mask": NaN samples are missing data, every
+    coefficient is the low-pass of the zero-filled signal's moduli divided by the low-passed
+    valid fraction W, and NaN where W < `min_valid` (default 0.5; `scatflow.core.masking`).
+    """
 
     core_class = Scattering2DCore
 
     def __init__(self, J, shape, L=8, max_order=2, pre_pad=False, backend=None, out_type="array",
-                 *, filter_levels="kymatio"):
+                 *, filter_levels="kymatio", nan_policy="propagate", min_valid=0.5):
         self._setup(J=J, shape=shape, L=L, max_order=max_order, pre_pad=pre_pad, backend=backend,
-                    out_type=out_type, filter_levels=filter_levels)
+                    out_type=out_type, filter_levels=filter_levels, nan_policy=nan_policy,
+                    min_valid=min_valid)
 
     @classmethod
     def check_parameters(cls, *, J, shape=None, L=8, max_order=2, pre_pad=False, backend=None,
-                         out_type="array", filter_levels="kymatio"):
+                         out_type="array", filter_levels="kymatio", nan_policy="propagate",
+                         min_valid=0.5):
         """Check every parameter (2**J against the image only where `shape` is given); return
         the core's keyword arguments, or None without a shape."""
         J = check_int("J", J, minimum=0)
@@ -41,6 +50,7 @@ class Scattering2DBase(ScatteringBase):
             raise ValueError(f"filter_levels must be one of {list(FILTER_LEVELS)}; got "
                              f"{filter_levels!r}")
         check_choice("out_type", out_type, OUT_TYPES)
+        check_nan_policy(nan_policy, min_valid)
         if shape is None:
             return None
         M, N = check_shape(shape, 2)
