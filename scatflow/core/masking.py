@@ -22,9 +22,8 @@ def masked_scattering(core, x, backend, filters, min_valid):
     coefficients = core(backend.where(missing, 0.0, x), backend, filters)
     (low_valid,) = core(valid, backend, filters, zeroth_only=True)
     (low_ones,) = core(ones, backend, filters, zeroth_only=True)
-    ndim = len(core.input_shape)
-    counted = backend.sum(valid, tuple(range(-ndim, 0)))
-    complete = counted == float(math.prod(core.input_shape))  # (B,): no sample missing
+    signal_axes = tuple(range(-len(core.input_shape), 0))
+    complete = backend.sum(ones - valid, signal_axes) == 0  # (B,): no sample missing (exact)
     grid = tuple(low_valid.shape[1:])
     complete = backend.reshape(complete, (-1,) + (1,) * len(grid))
     weight = backend.where(complete, 1.0, low_valid / low_ones)
