@@ -254,3 +254,15 @@ def test_transforms_without_a_lowpass_refuse_mask(name, kwargs, shape, words):
     with pytest.raises(ValueError, match=f"nan_policy='mask' is not available here: .*{words}"):
         getattr(snp, name)(shape=shape, nan_policy="mask", **kwargs)
     getattr(snp, name)(shape=shape, nan_policy="propagate", **kwargs)  # the default is fine
+
+
+def test_nan_policy_assigned_after_construction_is_honoured():
+    """As every constructor argument (Kymatio's users assign them): checked, then applied."""
+    x = with_hole(signals("2d"))
+    S = make("2d")
+    assert np.isnan(S(x)[0]).all()
+    S.nan_policy = "mask"
+    np.testing.assert_array_equal(S(x), make("2d", nan_policy="mask")(x))
+    with pytest.raises(ValueError, match="min_valid"):
+        S.min_valid = 2
+    assert S.min_valid == 0.5 and S.parameters()["nan_policy"] == "mask"
