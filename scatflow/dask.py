@@ -30,8 +30,11 @@ Chunked signal axes (`chunking=`):
   its tasks gathers its window from the input blocks it overlaps.
 
 `nan_policy`: "propagate" (default: a NaN spreads through the FFTs to its whole signal),
-"raise" (a ValueError from the task that meets one), or a number that replaces NaN and inf
-(e.g. 0 for masked fields such as sea temperature over land).
+"raise" (a ValueError from the task that meets one), "mask" (NaN samples are missing data:
+each averaged coefficient is renormalized by the low-passed valid fraction W, and NaN where W
+is under the frontend keyword `min_valid`, default 0.5; the frontends' `nan_policy="mask"`,
+also chunk by chunk with chunking="halo"), or a number that replaces NaN and inf (e.g. 0 for
+masked fields such as sea temperature over land).
 
 `backend`: "auto" (default) follows the blocks (NumPy or CuPy, from `x._meta`); CPU tasks run
 single-threaded (Dask already runs one task per core). "cupy" on NumPy blocks (a zarr store's, as
@@ -60,6 +63,7 @@ from .frontends.base import compute_dtype
 logger = logging.getLogger("scatflow")
 
 CHUNKING = ("rechunk", "halo")
+NAN_POLICIES = ("propagate", "raise", "mask")
 HALO_EPSILON = 1e-7  # filter tails below this fraction of their peak are outside the support
 OPTIONS = (("chunking", "rechunk"), ("nan_policy", "propagate"), ("backend", "auto"))
 
@@ -80,9 +84,12 @@ def operator(name):
         arguments.apply_defaults()
         params = dict(arguments.arguments)
         frontend_kwargs = params.pop("kwargs")
-        options = [params.pop(n) for n, _ in OPTIONS]
+        options = {n: params.pop(n) for n, _ in OPTIONS}
         x, axes = params.pop("x"), params.pop(transform.axes_keyword)
-        return _scattering(transform, x, axes, {**frontend_kwargs, **params}, *options)
+        kwargs = {**frontend_kwargs, **params}
+        if options["nan_policy"] == "mask":  # the frontends mask: their keyword, in every task
+            kwargs["nan_policy"] = "mask"
+        return _scattering(transform, x, axes, kwargs, **options)
 
     run.__signature__ = signature
     run.__name__ = run.__qualname__ = transform.name
@@ -153,11 +160,11 @@ def check_options(transform, chunking, nan_policy, backend):
     if chunking == "halo" and transform.no_halo:
         raise ValueError(f"chunking='halo' does not apply to {transform.name} "
                          f"({transform.no_halo}); use chunking='rechunk'")
-    if not (nan_policy in ("propagate", "raise") or (isinstance(nan_policy, numbers.Real)
-                                                     and not isinstance(nan_policy, bool)
-                                                     and math.isfinite(nan_policy))):
-        raise ValueError(f"nan_policy must be 'propagate', 'raise' or a finite number to fill NaN "
-                         f"and inf with; got {nan_policy!r}")
+    if not (nan_policy in NAN_POLICIES or (isinstance(nan_policy, numbers.Real)
+                                           and not isinstance(nan_policy, bool)
+                                           and math.isfinite(nan_policy))):
+        raise ValueError(f"nan_policy must be 'propagate', 'raise', 'mask' or a finite number to "
+                         f"fill NaN and inf with; got {nan_policy!r}")
     if backend not in ("auto", None, "numpy", "cupy"):
         raise ValueError(f"backend must be one of ['auto', None, 'numpy', 'cupy']; got {backend!r}")
 
@@ -233,7 +240,7 @@ def _scatter_block(block, cls_name, frozen, nan_policy, backend, crop):
         if not bool((block == block).all()) or not bool(abs(block).max(initial=0) < float("inf")):
             raise ValueError("x holds NaN or inf (nan_policy='raise'); use nan_policy='propagate' "
                              "or a fill value")
-    elif nan_policy != "propagate":
+    elif nan_policy not in ("propagate", "mask"):  # "mask": the frontend's (`frozen`)
         xp = _namespace(block)
         block = xp.where(xp.isfinite(block), block, nan_policy)
     out = frontend(block)

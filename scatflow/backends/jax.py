@@ -130,6 +130,13 @@ class JaxBackend(Backend):
         zero = x == 0
         return jnp.where(zero, 0, jnp.where(zero, 1, x) ** p)
 
+    def isnan(self, x):
+        return jnp.isnan(x)
+
+    def where(self, condition, x, y):
+        """x where `condition`, else y (arrays or Python numbers, in the arrays' dtype)."""
+        return jnp.where(condition, x, y)
+
     # -- shape ---------------------------------------------------------------------------------
     def pad_reflect(self, x, pads):
         """Reflect-pad (mirror without repeating the edge) the trailing len(pads) axes."""

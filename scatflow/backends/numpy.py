@@ -103,6 +103,13 @@ class NumpyBackend(Backend):
     def power(self, x, p):
         return x**p
 
+    def isnan(self, x):
+        return self.xp.isnan(x)
+
+    def where(self, condition, x, y):
+        """x where `condition`, else y (arrays or Python numbers, in the arrays' dtype)."""
+        return self.xp.where(condition, x, y)
+
     # -- shape ---------------------------------------------------------------------------------
     def pad_reflect(self, x, pads):
         """Reflect-pad (mirror without repeating the edge) the trailing len(pads) axes."""

@@ -70,6 +70,15 @@ class TensorFlowBackend(Backend):
         positive = x > 0
         return tf.where(positive, tf.where(positive, x, tf.ones_like(x)) ** p, tf.zeros_like(x))
 
+    def isnan(self, x):
+        return tf.math.is_nan(x)
+
+    def where(self, condition, x, y):
+        """x where `condition`, else y (tensors or Python numbers, in the tensors' dtype:
+        tf.where takes operands of one dtype)."""
+        dtype = (x if tf.is_tensor(x) else y).dtype
+        return tf.where(condition, tf.cast(x, dtype), tf.cast(y, dtype))
+
     # -- shape ---------------------------------------------------------------------------------
     def reshape(self, x, shape):
         """tf.reshape; a None in `shape` (an unknown batch size, at most one) becomes -1."""

@@ -134,6 +134,13 @@ class TorchBackend(Backend):
         zero = x == 0
         return torch.where(zero, 0, torch.where(zero, 1, x) ** p)
 
+    def isnan(self, x):
+        return torch.isnan(x)
+
+    def where(self, condition, x, y):
+        """x where `condition`, else y (tensors or Python numbers, in the tensors' dtype)."""
+        return torch.where(condition, x, y)
+
     # -- shape ---------------------------------------------------------------------------------
     def reshape(self, x, shape):
         return x.reshape(shape)

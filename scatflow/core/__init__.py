@@ -26,6 +26,10 @@ Every core class follows the same contract, so one frontend serves them all:
   `filters` is ``filters()`` converted by the backend; returns a list with one array
   ``(B, *coefficient_shape)`` per path, in path order. `B` may be None (a symbolic batch): cores
   size their working arrays with `planning_batch(x)`.
+* ``core(x, backend, filters, zeroth_only=True)`` (cores with a low-pass: 1D, 2D, JTFS): the
+  order-0 coefficient alone, ``[S0]`` (also where an output leaves it out: a joint JTFS array),
+  the input padded and low-passed as every averaged coefficient is, onto their grid;
+  ``nan_policy="mask"`` low-passes the valid mask with it (`scatflow.core.masking`).
 
 Cores import no framework, frontend or backend module.
 """

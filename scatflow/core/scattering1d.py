@@ -208,7 +208,7 @@ class Scattering1DCore:
         return [bank["phi"][0], bank["psi1"]] + ([bank["psi2"][0]] if "psi2" in bank else [])
 
     # -- running -----------------------------------------------------------------------------
-    def __call__(self, x, backend, filters):
+    def __call__(self, x, backend, filters, zeroth_only=False):
         phi, psi1 = filters["phi"], filters["psi1"]
         psi2 = filters.get("psi2")
         support = filters["support"]
@@ -227,6 +227,8 @@ class Scattering1DCore:
             out[0] = total_over_time(backend, U0)
         else:
             out[0] = x
+        if zeroth_only:
+            return out[:1]
         X = backend.reshape(X, (B, 1, Np))
         second = _SecondOrderSteps(self, backend, lowpass, phi, out, itemsize)
         for g in self.groups:

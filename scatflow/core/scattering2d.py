@@ -127,7 +127,7 @@ class Scattering2DCore:
             self._blocks = wavelet_blocks_2d(*self.padded_shape, self.J, self.L, self.filter_levels)
         return self._blocks
 
-    def __call__(self, x, backend, filters):
+    def __call__(self, x, backend, filters, zeroth_only=False):
         psi, lowpass_matrices = filters["psi"], filters["lowpass"]
         blocks = self._wavelet_blocks()
         J, L = self.J, self.L
@@ -149,8 +149,8 @@ class Scattering2DCore:
 
         U0 = x if self.pre_pad else backend.pad_reflect(x, self.pads)
         out[0] = coefficients(U0, 0)
-        if J == 0:
-            return out
+        if J == 0 or zeroth_only:
+            return out[:1]
         X = backend.fft(U0, 2)
         X = backend.reshape(X, (X.shape[0], 1) + tuple(X.shape[1:]))
         working_bytes = setting(backend, "SCATTERING2D_WORKING_BYTES")

@@ -279,18 +279,20 @@ class TimeFrequencyScatteringCore:
         return bank
 
     # -- running -----------------------------------------------------------------------------
-    def __call__(self, x, backend, filters):
+    def __call__(self, x, backend, filters, zeroth_only=False):
         psi1, psi2, support = filters["psi1"], filters["psi2"], filters["support"]
         steps = FrequencyScatteringSteps(self, backend, filters, 16 if "64" in str(x.dtype) else 8)
         B, Np, s = x.shape[0], self.N_padded, self.log2_stride
         out = [None] * len(self.paths)
         U0 = backend.pad_reflect(x, [(self.pad_left, self.pad_right)])
         X = backend.fft(U0, 1)
-        if self.format == "time" or not self.stacked:
+        if self.format == "time" or not self.stacked or zeroth_only:
             if self.average == "local":
                 out[0] = steps.lowpass(X, 0, 2**s, s)
             else:
                 out[0] = total_over_time(backend, U0) if self.average == "global" else x
+        if zeroth_only:  # order 0 alone, also where a joint array leaves it out
+            return out[:1]
         X = backend.reshape(X, (B, 1, Np))
         S1, kept = [], []  # S1 per group chunk; (n1 start, k1, spectrum of U1) below _n1_second
         for start, stop, k1 in self.groups:

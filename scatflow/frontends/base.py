@@ -8,11 +8,13 @@ import numbers
 import numpy as np
 
 from ..core.batches import map_batches, map_batches_into
+from ..core.masking import masked_scattering
 from ..core.paths import count_by_order, meta_from_paths
 from ..dispatch import type_name
 from ..errors import BackendError, ParameterTypeError, ShapeError
 
 OUT_TYPES = ("array", "list", "dict")
+NAN_POLICIES = ("propagate", "mask")
 CANNOT_STACK = ("Cannot convert to out_type='array' with T=0 (no averaging: coefficients of "
                 "different lengths, which one array cannot stack). Please set out_type to "
                 "'dict' or 'list', or T to None, an int >= 1 or 'global'")
@@ -88,6 +90,21 @@ def check_choice(name, value, choices):
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {list(choices)}; got {value!r}")
     return value
+
+
+def check_nan_policy(nan_policy, min_valid=0.5, refusal=None):
+    """Check `nan_policy` ("propagate": a NaN spreads through the FFTs to its whole signal, as
+    in Kymatio; "mask": NaN samples are missing data, `scatflow.core.masking`) and `min_valid`
+    (the least valid weight W, in (0, 1], under which a masked coefficient is NaN). `refusal`:
+    why this transform cannot mask, where it cannot."""
+    check_choice("nan_policy", nan_policy, NAN_POLICIES)
+    min_valid = check_real("min_valid", min_valid)
+    if not 0 < min_valid <= 1:
+        raise ValueError(f"min_valid must be in (0, 1] (the least fraction of valid low-pass "
+                         f"weight a masked coefficient needs); got {min_valid}")
+    if nan_policy == "mask" and refusal:
+        raise ValueError(f"nan_policy='mask' is not available here: {refusal}; use "
+                         f"nan_policy='propagate'")
 
 
 def check_shape(value, ndim, name="shape"):
@@ -272,7 +289,8 @@ class ScatteringBase:
         if self.out_type == "array" and flat.shape[0] and backend.writes_in_place(flat, flat):
             filters = self._filters_for(backend, flat)
             return backend.reshape(
-                self._array_in_place(lambda b, chunk: self.core(chunk, b, filters), flat, backend),
+                self._array_in_place(lambda b, chunk: self._run_core(chunk, b, filters), flat,
+                                     backend),
                 batch_shape + tuple(self.core.array_shape))
         return self._format(self._coefficients(flat, backend), batch_shape, backend)
 
@@ -283,14 +301,21 @@ class ScatteringBase:
             one = backend.asarray(np.zeros((1,) + tuple(self.core.input_shape)),
                                   dtype=compute_dtype(backend.input_dtype(flat)),
                                   device=backend.device(flat))
-            return [c[:0] for c in self.core(one, backend, filters)]
+            return [c[:0] for c in self._run_core(one, backend, filters)]
 
         def run(worker_backend, chunk):
-            return self.core(chunk, worker_backend, filters)
+            return self._run_core(chunk, worker_backend, filters)
 
         return map_batches(backend, run, flat, math.prod(self.core.padded_shape))
 
     __call__ = scattering
+
+    def _run_core(self, x, backend, filters):
+        """The core's per-path coefficients of `x` (B, *input_shape), its NaN samples taken as
+        missing with `nan_policy="mask"`."""
+        if self.nan_policy == "mask":
+            return masked_scattering(self.core, x, backend, filters, self.min_valid)
+        return self.core(x, backend, filters)
 
     def _check_input(self, x, backend):
         """Validate rank, trailing shape and dtype; return the array in the dtype to compute in.

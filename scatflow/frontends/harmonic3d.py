@@ -7,7 +7,7 @@ from ..core.harmonic3d import HarmonicScattering3DCore
 from ..errors import ParameterTypeError
 from ..filters.harmonic3d import solid_harmonic_filter_bank
 from .base import (OUT_TYPES, UNAVERAGED_ARRAY, ScatteringBase, check_average, check_bool,
-                   check_choice, check_int, check_real, check_shape)
+                   check_choice, check_int, check_nan_policy, check_real, check_shape)
 
 
 class HarmonicScattering3DBase(ScatteringBase):
@@ -23,24 +23,28 @@ class HarmonicScattering3DBase(ScatteringBase):
     `average` (scatflow's, keyword only; Kymatio's 3D has none): False gives, in place of the
     integrals, the unaveraged moduli U1 of (l, j1) and U2 of (l, j1, j2), each (*batch, M, N, O)
     (the rotation-covariant modulus sqrt(sum_m |.|^2) with `rotation_covariant=True`), with
-    `out_type='list'` or `'dict'` only (`integral_powers` is then unused)."""
+    `out_type='list'` or `'dict'` only (`integral_powers` is then unused).
+
+    `nan_policy` (scatflow's, keyword only) is "propagate" (a NaN spreads through the FFTs to
+    its whole volume) only: the invariants are integrals over the whole volume, with no
+    low-pass whose mask could renormalize them, so "mask" is refused."""
 
     core_class = HarmonicScattering3DCore
     cannot_stack = UNAVERAGED_ARRAY
 
     def __init__(self, J, shape, L=3, sigma_0=1, max_order=2, rotation_covariant=True,
                  method="integral", points=None, integral_powers=(0.5, 1.0, 2.0), backend=None,
-                 out_type="array", *, average=True):
+                 out_type="array", *, average=True, nan_policy="propagate"):
         self._setup(J=J, shape=shape, L=L, sigma_0=sigma_0, max_order=max_order,
                     rotation_covariant=rotation_covariant, method=method, points=points,
                     integral_powers=integral_powers, backend=backend, out_type=out_type,
-                    average=average)
+                    average=average, nan_policy=nan_policy)
 
     @classmethod
     def check_parameters(cls, *, J, shape=None, L=3, sigma_0=1, max_order=2,
                          rotation_covariant=True, method="integral", points=None,
                          integral_powers=(0.5, 1.0, 2.0), backend=None, out_type="array",
-                         average=True):
+                         average=True, nan_policy="propagate"):
         """Check every parameter; return the core's keyword arguments, or None without a
         shape."""
         J = check_int("J", J, minimum=0)
@@ -62,6 +66,9 @@ class HarmonicScattering3DBase(ScatteringBase):
         integral_powers = check_integral_powers(integral_powers)
         check_choice("out_type", out_type, OUT_TYPES)
         average = check_average(average, out_type)
+        check_nan_policy(nan_policy, refusal=(
+            "HarmonicScattering3D's invariants are integrals over the whole volume, with no "
+            "low-pass mask to divide by"))
         if shape is None:
             return None
         return dict(J=J, shape=check_shape(shape, 3), L=L, sigma_0=sigma_0, max_order=max_order,

@@ -7,7 +7,7 @@ import numpy as np
 from ..core.scattering1d import Scattering1DCore
 from ..errors import OrderNotImplementedError, ParameterTypeError
 from .base import (CANNOT_STACK, OUT_TYPES, ScatteringBase, check_bool, check_choice, check_int,
-                   check_shape, scalar)
+                   check_nan_policy, check_shape, scalar)
 
 COMPAT = (None, "0.3")
 MAX_J = 1023  # 2**J, the default low-pass width, must be a finite float
@@ -89,21 +89,28 @@ class Scattering1DBase(ScatteringBase):
     `parameters()` gives the arguments as given. Derived values are `pad_left`, `pad_right`,
     `ind_start`, `ind_end`, `N_padded`, `log2_T`, `log2_stride`, `average_mode`, and the filters
     `phi_f`, `psi1_f`, `psi2_f` (Kymatio's dicts, read-only).
+
+    `nan_policy` (scatflow's, keyword only): "propagate" (default, Kymatio's: a NaN spreads
+    through the FFTs to its whole signal) or "mask": NaN samples are missing data, every
+    coefficient is the low-pass of the zero-filled signal's moduli divided by the low-passed
+    valid fraction W, and NaN where W < `min_valid` (default 0.5; `scatflow.core.masking`). T=0
+    refuses "mask" (no low-pass to divide by).
     """
 
     core_class = Scattering1DCore
     normalised_attributes = ("Q", "T", "average")
 
     def __init__(self, J, shape, Q=1, T=None, max_order=2, average=None, oversampling=0,
-                 out_type="array", backend=None, *, stride=None, kymatio_compat=None):
+                 out_type="array", backend=None, *, stride=None, kymatio_compat=None,
+                 nan_policy="propagate", min_valid=0.5):
         self._setup(J=J, shape=shape, Q=Q, T=T, max_order=max_order, average=average,
                     oversampling=oversampling, out_type=out_type, backend=backend, stride=stride,
-                    kymatio_compat=kymatio_compat)
+                    kymatio_compat=kymatio_compat, nan_policy=nan_policy, min_valid=min_valid)
 
     @classmethod
     def check_parameters(cls, *, J, shape=None, Q=1, T=None, max_order=2, average=None,
                          oversampling=0, out_type="array", backend=None, stride=None,
-                         kymatio_compat=None):
+                         kymatio_compat=None, nan_policy="propagate", min_valid=0.5):
         """Check every parameter (those that need the signal length only where `shape` is
         given); return the core's keyword arguments, or None without a shape."""
         J = check_int("J", J, minimum=0, maximum=MAX_J)
@@ -139,6 +146,9 @@ class Scattering1DBase(ScatteringBase):
             raise ValueError("T='global' does not exist in Kymatio 0.3.0: use kymatio_compat=None "
                              "with T='global'")
         check_choice("out_type", out_type, OUT_TYPES)
+        check_nan_policy(nan_policy, min_valid, refusal=None if mode is not False else (
+            "T=0 (average=False) leaves the coefficients unaveraged, with no low-pass to divide "
+            "by"))
         if mode is False and out_type == "array":
             raise ValueError(f"{CANNOT_STACK} (T=0 and average=False mean no averaging; the "
                              f"Keras layers and scikit-learn transformers return one array)")

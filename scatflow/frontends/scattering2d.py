@@ -4,7 +4,7 @@ from ..core.scattering2d import Scattering2DCore
 from ..filters.morlet2d import FILTER_LEVELS
 from ..errors import ShapeError
 from .base import (OUT_TYPES, UNAVERAGED_ARRAY, ScatteringBase, check_average, check_bool,
-                   check_choice, check_int, check_shape)
+                   check_choice, check_int, check_nan_policy, check_shape)
 
 
 class Scattering2DBase(ScatteringBase):
@@ -26,19 +26,29 @@ class Scattering2DBase(ScatteringBase):
     as 1D's `average=False` does, with `out_type='list'` or `'dict'` only: order 0 the input,
     U1 of (j1, theta1) at resolution 2^-j1 and U2 of (j1, theta1, j2, theta2) at 2^-j2, each
     cut to the samples inside the image; each path's `decimation` (2^j) is in its list entry
-    and `meta()`, and `core.map_grid(j)` says where a map's samples lie."""
+    and `meta()`, and `core.map_grid(j)` says where a map's samples lie.
+
+    `nan_policy` (scatflow's, keyword only): "propagate" (default, Kymatio's: a NaN spreads
+    through the FFTs to its whole signal) or "mask": NaN samples are missing data, every
+    coefficient is the low-pass of the zero-filled signal's moduli divided by the low-passed
+    valid fraction W, and NaN where W < `min_valid` (default 0.5; `scatflow.core.masking`);
+    averaged outputs only.
+    """
 
     core_class = Scattering2DCore
     cannot_stack = UNAVERAGED_ARRAY
 
     def __init__(self, J, shape, L=8, max_order=2, pre_pad=False, backend=None, out_type="array",
-                 *, filter_levels="kymatio", average=True):
+                 *, filter_levels="kymatio", average=True, nan_policy="propagate",
+                 min_valid=0.5):
         self._setup(J=J, shape=shape, L=L, max_order=max_order, pre_pad=pre_pad, backend=backend,
-                    out_type=out_type, filter_levels=filter_levels, average=average)
+                    out_type=out_type, filter_levels=filter_levels, average=average,
+                    nan_policy=nan_policy, min_valid=min_valid)
 
     @classmethod
     def check_parameters(cls, *, J, shape=None, L=8, max_order=2, pre_pad=False, backend=None,
-                         out_type="array", filter_levels="kymatio", average=True):
+                         out_type="array", filter_levels="kymatio", average=True,
+                         nan_policy="propagate", min_valid=0.5):
         """Check every parameter (2**J against the image only where `shape` is given); return
         the core's keyword arguments, or None without a shape."""
         J = check_int("J", J, minimum=0)
@@ -50,6 +60,8 @@ class Scattering2DBase(ScatteringBase):
                              f"{filter_levels!r}")
         check_choice("out_type", out_type, OUT_TYPES)
         average = check_average(average, out_type)
+        check_nan_policy(nan_policy, min_valid, refusal=None if average else (
+            "the unaveraged maps (average=False) have no low-pass to divide by"))
         if shape is None:
             return None
         M, N = check_shape(shape, 2)

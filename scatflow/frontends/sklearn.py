@@ -167,7 +167,8 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         if lazy and X.ndim != 2:
             raise ValueError(f"Expected a 2D array (n_samples, n_features); got a dask array "
                              f"of shape {X.shape}")
-        X = validate_data(self, X, reset=True, skip_check_array=lazy, dtype=_FLOAT_DTYPES)
+        X = validate_data(self, X, reset=True, skip_check_array=lazy, dtype=_FLOAT_DTYPES,
+                          ensure_all_finite=self._finite_check())
         try:
             self._frontend(self.n_features_in_)
         except (TypeError, ValueError):
@@ -182,9 +183,15 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         stays float32, anything else becomes float64. A dask array gives a lazy dask array."""
         if is_dask_array(X):
             return self._transform_dask(X)
-        X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES)
+        X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES,
+                          ensure_all_finite=self._finite_check())
         _, key, _ = self._frontend(X.shape[1])
         return _scatter_rows(X, *key, X.dtype)
+
+    def _finite_check(self):
+        """scikit-learn's `ensure_all_finite`: NaN is missing data with nan_policy="mask"
+        (infinities are still refused), any non-finite value is refused otherwise."""
+        return "allow-nan" if self.nan_policy == "mask" else True
 
     def predict(self, X):
         """`transform` (Kymatio's transformers are also estimators: `predict` is `transform`)."""
@@ -277,7 +284,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False
-        tags.input_tags.allow_nan = False
+        tags.input_tags.allow_nan = self.nan_policy == "mask"
         tags.input_tags.sparse = False
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags

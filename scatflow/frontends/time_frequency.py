@@ -7,7 +7,8 @@ from ..core.time_frequency import TimeFrequencyScatteringCore
 from ..filters.morlet1d import periodize
 from ..filters.morlet1d_design import SIGMA0
 from ..filters.time_frequency import frequency_bank
-from .base import OUT_TYPES, ScatteringBase, check_choice, check_int, check_shape
+from .base import (OUT_TYPES, ScatteringBase, check_choice, check_int, check_nan_policy,
+                   check_shape)
 from .scattering1d import MAX_J, Scattering1DBase, _check_Q, _check_T
 
 FORMATS = ("time", "joint")
@@ -74,6 +75,11 @@ class TimeFrequencyScatteringBase(ScatteringBase):
     `log2_stride`, `average` ('local', 'global' or False), `log2_F`, `log2_stride_fr`,
     `average_fr`, `N_padded_fr`, `frequency_rows`, and the filters `phi_f`, `psi1_f`, `psi2_f`
     (as Scattering1D's) and `filters_fr` (Kymatio's, read-only).
+
+    `nan_policy` (scatflow's, keyword only): "propagate" (default) or "mask", as Scattering1D's:
+    every coefficient (time averaging, then the frequential steps, which act sample by sample)
+    divided by the low-passed valid fraction W of its time sample, NaN where W < `min_valid`.
+    T=0 refuses "mask" (no low-pass to divide by).
     """
 
     max_order = 2
@@ -81,13 +87,16 @@ class TimeFrequencyScatteringBase(ScatteringBase):
     normalised_attributes = ("Q", "Q_fr", "T", "F")
 
     def __init__(self, J, J_fr, Q, shape, T=None, stride=None, Q_fr=1, F=None, stride_fr=None,
-                 out_type="array", format="time", backend=None):
+                 out_type="array", format="time", backend=None, *, nan_policy="propagate",
+                 min_valid=0.5):
         self._setup(J=J, J_fr=J_fr, Q=Q, shape=shape, T=T, stride=stride, Q_fr=Q_fr, F=F,
-                    stride_fr=stride_fr, out_type=out_type, format=format, backend=backend)
+                    stride_fr=stride_fr, out_type=out_type, format=format, backend=backend,
+                    nan_policy=nan_policy, min_valid=min_valid)
 
     @classmethod
     def check_parameters(cls, *, J, J_fr, Q, shape=None, T=None, stride=None, Q_fr=1, F=None,
-                         stride_fr=None, out_type="array", format="time", backend=None):
+                         stride_fr=None, out_type="array", format="time", backend=None,
+                         nan_policy="propagate", min_valid=0.5):
         """Check every parameter, raising ValueError/TypeError that names it. Without `shape`,
         only what does not depend on the signal length (returns None); with it, returns the
         keyword arguments of `TimeFrequencyScatteringCore`."""
@@ -104,6 +113,8 @@ class TimeFrequencyScatteringBase(ScatteringBase):
         average_fr, F_value = _check_F(F, J, Q1)
         F_value = 2**J_fr if F_value is None else F_value
         log2_stride_fr = _check_stride_fr(stride_fr, average_fr, F_value.bit_length() - 1)
+        check_nan_policy(nan_policy, min_valid, refusal=None if average is not False else (
+            "T=0 leaves the coefficients unaveraged in time, with no low-pass to divide by"))
         if average is False and out_type == "array":
             raise ValueError("out_type='array' needs coefficients of one length; with T=0 use "
                              "out_type='list' or 'dict'")

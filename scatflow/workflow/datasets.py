@@ -7,6 +7,7 @@ downloaded. Providers are imported inside the loaders; importing this module cos
 Datasets (name: variables, provider):
   hadcm3_air_temperature: air_temperature(time, latitude, longitude) float32   iris-sample-data
   soi_darwin: SOI_Darwin(time) float32                                          iris-sample-data
+  ostia_sst: surface_temperature(time, latitude, longitude) float32, land NaN   iris-sample-data
   ecg: ecg(time); ecg_windows: ecg(window, time)                                PyWavelets
   speech: speech(time); speech_windows: speech(window, time)                    amfm-decompy
   camera: image(y, x); image_patches: patches(patch, y, x)                      PyWavelets
@@ -164,6 +165,22 @@ def soi_darwin():
         "iris-sample-data", "NCAR CGD climate indices (Trenberth 1984, MWR 112, 326-332); "
         "iris-sample-data SOI_Darwin.nc", "Open Government Licence (as iris-sample-data ships it)",
         "Monthly SOI, 1776 months; the 12 months of 2013 are missing (NaN) and kept")
+    return ds
+
+
+@_dataset("ostia_sst", _IRIS)
+def ostia_sst():
+    """OSTIA monthly sea surface temperature (K), April 2006 - September 2010, 5 S - 4.4 N all
+    around the globe (longitude every 5/6 degree); land, a quarter of the grid, is NaN."""
+    raw = xr.load_dataset(_iris_file("ostia_monthly.nc"), engine="h5netcdf")
+    sst = raw["surface_temperature"].drop_vars(["forecast_period", "forecast_reference_time"])
+    del sst.attrs["grid_mapping"]  # names the dropped `latitude_longitude` variable
+    ds = xr.Dataset({"surface_temperature": sst})
+    ds.attrs = _attrs(
+        "iris-sample-data", "Met Office OSTIA sea surface temperature analysis, monthly means; "
+        "iris-sample-data ostia_monthly.nc",
+        "Open Government Licence (British Crown copyright, Met Office)",
+        "Monthly SST, 54 months x 18 latitudes x 432 longitudes; land is missing (NaN) and kept")
     return ds
 
 

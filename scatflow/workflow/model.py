@@ -159,7 +159,9 @@ def _scattering(transform, signal_shape):
     cls = getattr(scat_sklearn, registry.get(transform["kind"]).class_name)
     accepted = inspect.signature(cls).parameters
     params = {key: value for key, value in transform.items()
-              if key in accepted and key not in ("shape", "backend")}
+              if key in accepted and key not in ("shape", "backend", "nan_policy")}
+    if transform.get("nan_policy") == "mask":  # the frontends' (the others are scatflow.dask's)
+        params["nan_policy"] = "mask"
     return cls(**params, shape=signal_shape, backend="numpy")
 
 

@@ -18,7 +18,9 @@
                                       # frontend keyword (L, Q, max_order, ...)
       backend: auto                   # auto | numpy | cupy (cupy: GPU workers)
       dtype: float32                  # float32 | float64 | null (the data's float type)
-      chunking: rechunk               # rechunk | halo ; nan_policy: propagate | raise | a number
+      chunking: rechunk               # rechunk | halo
+      nan_policy: propagate           # propagate | raise | mask (NaN as missing data; with
+                                      # min_valid: 0.5, a frontend keyword) | a fill number
     output:
       store: out/scattering.zarr      # path or URL; never overwritten without --overwrite
       storage_options: {}
@@ -239,14 +241,14 @@ def _check_transform(section, problems):
               if k not in TRANSFORM_FIELDS + ("shape", "out_type", "dims", "axis", "axes")}
     # YAML has no tuples: a list is a tuple parameter (Q: [8, 2]), as the frontends take them
     frontend_kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+    chunking = section.get("chunking", "rechunk")
+    nan_policy = section.get("nan_policy", "propagate")
     if transform is not None:
-        _frontend_parameters(transform, frontend_kwargs, problems)
+        _frontend_parameters(transform, frontend_kwargs, nan_policy, problems)
     else:  # the parameters every transform requires
         common = set.intersection(*(set(t.required()) for t in registry.TRANSFORMS.values()))
         for name in sorted(common - set(kwargs)):
             problems.append(f"transform.{name}: missing (a required parameter)")
-    chunking = section.get("chunking", "rechunk")
-    nan_policy = section.get("nan_policy", "propagate")
     _check_chunking(transform, chunking, nan_policy, problems)
     transform = {"kind": kind, "backend": backend, "dtype": dtype, "chunking": chunking,
                  "nan_policy": nan_policy, **kwargs}
@@ -255,25 +257,26 @@ def _check_transform(section, problems):
 
 def _check_chunking(transform, chunking, nan_policy, problems):
     """`chunking` and `nan_policy` as `scatflow.dask` takes them."""
-    from ..dask import CHUNKING
+    from ..dask import CHUNKING, NAN_POLICIES
 
     if chunking not in CHUNKING:
         problems.append(f"transform.chunking: must be one of {list(CHUNKING)}; got {chunking!r}")
     elif chunking == "halo" and transform is not None and transform.no_halo:
         problems.append(f"transform.chunking: 'halo' does not apply to {transform.name} "
                         f"({transform.no_halo}); use 'rechunk'")
-    if not (nan_policy in ("propagate", "raise") or (
+    if not (nan_policy in NAN_POLICIES or (
             isinstance(nan_policy, numbers.Real) and not isinstance(nan_policy, bool)
             and math.isfinite(nan_policy))):
-        problems.append(f"transform.nan_policy: must be 'propagate', 'raise' or a finite number "
-                        f"to fill NaN and inf with; got {nan_policy!r}")
+        problems.append(f"transform.nan_policy: must be 'propagate', 'raise', 'mask' or a finite "
+                        f"number to fill NaN and inf with; got {nan_policy!r}")
 
 
-def _frontend_parameters(transform, kwargs, problems):
+def _frontend_parameters(transform, kwargs, nan_policy, problems):
     """Missing, unknown and invalid frontend parameters (the transform's own checks, those
-    that do not need the data's shape; the rest run when the input is opened)."""
+    that do not need the data's shape, with nan_policy="mask" where it is the frontends'; the
+    rest run when the input is opened)."""
     allowed = [p.name for p in transform.parameters()
-               if p.name not in ("shape", "out_type", "backend")]
+               if p.name not in ("shape", "out_type", "backend") + TRANSFORM_FIELDS]
     missing = [name for name in transform.required() if name not in kwargs]
     for name in missing:
         problems.append(f"transform.{name}: missing (a required parameter of {transform.name})")
@@ -284,7 +287,8 @@ def _frontend_parameters(transform, kwargs, problems):
     if missing or unknown:
         return
     try:
-        transform.load("base").check_parameters(shape=None, out_type="array", **kwargs)
+        masked = {"nan_policy": "mask"} if nan_policy == "mask" else {}
+        transform.load("base").check_parameters(shape=None, out_type="array", **kwargs, **masked)
     except (TypeError, ValueError) as error:
         problems.append(f"transform: {error}")
 

@@ -7,7 +7,9 @@
 
 `obj` is a DataArray or a Dataset. The numbers are `scatflow.dask`'s (and so `scatflow.numpy`'s):
 every keyword of those functions passes through (the frontend's: Q, T, L, max_order, stride,
-kymatio_compat, integral_powers, ...; and `chunking`, `nan_policy`, `backend`).
+kymatio_compat, integral_powers, min_valid, ...; and `chunking`, `nan_policy`, `backend`).
+`nan_policy="mask"` takes NaN as missing data (land in a sea-surface field): see `scatflow.dask`;
+coefficients whose low-passed valid fraction is under `min_valid` are NaN.
 
 Dims. `dims` is a name or a tuple of names. Left out, the first of these present is used:
 1D `time`; 2D `(y, x)`, `(lat, lon)`, `(latitude, longitude)`; 3D `(z, y, x)`; otherwise a
@@ -376,7 +378,8 @@ def _transform(transform, obj, dims, chunking, nan_policy, backend, kwargs):
     to_transform, keep = _variables(obj, dims, name)
     sizes = tuple(obj.sizes[d] for d in dims)
     kwargs = units.duration_T(transform, obj, dims, kwargs)
-    frontend = _describe(transform, dims, sizes, kwargs)
+    masked = dict(nan_policy="mask") if nan_policy == "mask" else {}  # the frontends mask
+    frontend = _describe(transform, dims, sizes, dict(kwargs, **masked))
     new_dims = ["coeff"] + [a.name for a in frontend.core.output_axes if a.kind == "named"]
     taken = [d for d in new_dims if d in obj.dims]
     if taken:

@@ -184,6 +184,28 @@ def test_nan_policies():
         sd.scattering2d(dx, J=2, L=4, nan_policy="raise").compute(scheduler="sync")
 
 
+def test_nan_policy_mask_is_the_frontends():
+    """nan_policy="mask" (with min_valid, a frontend keyword) is the NumPy frontend's, one signal
+    per chunk or chunk-wise with a halo (equal away from the outer edges, as without NaN)."""
+    x = np.random.default_rng(5).standard_normal((3, 4096))
+    x[1, 1000:1300] = np.nan
+    x[2, 2500:2520] = np.nan
+    expected = snp.Scattering1D(J=5, shape=(4096,), Q=(4, 1), nan_policy="mask",
+                                min_valid=0.7)(x)
+    dx = da.from_array(x, chunks=(1, 1024))
+    out = sd.scattering1d(dx, J=5, Q=(4, 1), nan_policy="mask", min_valid=0.7).compute()
+    assert np.array_equal(out, expected, equal_nan=True) and np.isnan(out[1]).any()
+    halo = sd.scattering1d(dx, J=5, Q=(4, 1), nan_policy="mask", min_valid=0.7,
+                           chunking="halo").compute()
+    edge = -(-sd.halo_size(sd.describe("Scattering1D", (4096,), J=5, Q=(4, 1)))[0] // 32) + 1
+    inner = slice(edge, -edge)  # output samples (32 input samples apart) beyond the halo
+    assert np.array_equal(np.isnan(halo[..., inner]), np.isnan(expected[..., inner]))
+    np.testing.assert_allclose(halo[..., inner], expected[..., inner], rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="nan_policy='mask' is not available"):
+        sd.harmonic_scattering3d(da.zeros((2, 8, 8, 8), chunks=(1, 8, 8, 8)), J=1,
+                                 nan_policy="mask")
+
+
 @pytest.mark.parametrize("call, error, match", [
     (lambda x: sd.scattering2d(np.zeros((4, 16, 16)), J=2), TypeError, "dask array"),
     (lambda x: sd.scattering2d(x.astype(complex), J=2), TypeError, "real numeric"),
@@ -193,6 +215,7 @@ def test_nan_policies():
     (lambda x: sd.scattering2d(x, J=2, L=0), ValueError, "L"),
     (lambda x: sd.scattering2d(x, J=2, chunking="overlap"), ValueError, "chunking"),
     (lambda x: sd.scattering2d(x, J=2, nan_policy="omit"), ValueError, "nan_policy"),
+    (lambda x: sd.scattering2d(x, J=2, nan_policy="mask", min_valid=2), ValueError, "min_valid"),
     (lambda x: sd.scattering2d(x, J=2, backend="torch"), ValueError, "backend"),
     (lambda x: sd.scattering2d(x, J=2, shape=(16, 16)), TypeError, "shape"),
     (lambda x: sd.harmonic_scattering3d(x[..., None].repeat(4, -1), J=1, chunking="halo"),

@@ -23,7 +23,8 @@ import numpy as np
 from scatflow import registry
 
 CHECKS = ("matches_numpy", "float64_layer", "output_shapes", "symbolic_shapes", "fit_one_step",
-          "argument_errors", "unsupported_backend", "imports", "kymatio_arguments", "save_load")
+          "argument_errors", "unsupported_backend", "imports", "kymatio_arguments", "save_load",
+          "nan_policy_mask")
 
 # (layer name, layer kwargs, input signal shape, extra kwargs of the numpy frontend)
 LAYERS = {
@@ -300,6 +301,26 @@ def check_save_load(keras, layers):
         arguments = [p for p in inspect.signature(type(layer).__init__).parameters
                      if p not in ("self", "kwargs")]
         assert set(arguments) <= set(config), (name, set(arguments) - set(config))
+
+
+def check_nan_policy_mask(keras, layers):
+    """nan_policy="mask" (1D, 2D, JTFS): NaN where scatflow.numpy's is, the rest within 1e-5 of
+    its maximum; in the config (a saved layer masks too); 3D refuses it."""
+    rng = np.random.default_rng(2)
+    for key in ("1d", "2d", "jtfs"):
+        name, kwargs, shape, _ = LAYERS[key]
+        kwargs = dict(kwargs, nan_policy="mask", min_valid=0.6)
+        x = rng.standard_normal((2,) + shape).astype(np.float32)
+        x[(0,) + tuple(slice(n // 4, n // 2) for n in shape)] = np.nan
+        layer = getattr(layers, name)(**kwargs)
+        out = keras.ops.convert_to_numpy(layer(x))
+        expected = numpy_reference(name, kwargs, x)
+        missing = np.isnan(expected)
+        assert missing.any() and np.array_equal(np.isnan(out), missing), name
+        assert np.max(np.abs(out - expected)[~missing]) <= 1e-5 * np.nanmax(np.abs(expected))
+        assert layer.get_config()["nan_policy"] == "mask"
+    expect_error(ValueError, ["nan_policy='mask' is not available"], layers.HarmonicScattering3D,
+                 J=1, L=1, nan_policy="mask")
 
 
 def main(target):

@@ -23,9 +23,9 @@ def scatflow(*args, program=("-m", "scatflow.cli")):
                           text=True, timeout=300)
 
 
-def small_spec(folder, **changes):
-    spec = yaml.safe_load((WORKFLOWS / "hadcm3_scattering2d.yaml").read_text())
-    spec["input"]["select"] = {"time": [0, 48]}
+def small_spec(folder, workflow="hadcm3_scattering2d", select=(0, 48), **changes):
+    spec = yaml.safe_load((WORKFLOWS / f"{workflow}.yaml").read_text())
+    spec["input"]["select"] = {"time": list(select)}
     spec["output"]["store"] = "out.zarr"
     spec["cluster"] = {"kind": "local", "n_workers": 1, "threads_per_worker": 1}
     for section, value in changes.items():
@@ -59,6 +59,28 @@ def test_plan_run_info_plot_end_to_end(tmp_path):
     assert png.stat().st_size > 10_000
     again = scatflow("run", spec, "--resume", "--no-progress")
     assert again.returncode == 0 and "0 region(s) written, 2 already done" in again.stdout
+
+
+def test_masked_sea_temperature_runs_and_plots_its_land_grey(tmp_path):
+    """workflows/ostia_sst_masked.yaml on 3 years of its data: land (NaN) is missing data, the
+    coefficients mostly over land are NaN, the rest finite, and the plot greys them out."""
+    from matplotlib.image import imread
+
+    spec = small_spec(tmp_path, "ostia_sst_masked", (0, 36))
+    run = scatflow("run", spec, "--no-progress")
+    assert run.returncode == 0, run.stderr
+    assert "2 region(s) written, 0 already done" in run.stdout
+    out = xr.open_zarr(tmp_path / "out.zarr", consolidated=False).surface_temperature
+    assert out.attrs["scatflow_nan_policy"] == "mask" and out.attrs["scatflow_min_valid"] == 0.5
+    land = np.isnan(out.isel(time=0, coeff=0).values)
+    assert 0.05 < land.mean() < 0.5  # a quarter of the grid is land
+    assert (np.isnan(out.values) == land).all()  # the same cells in every month and path
+    assert 285 < float(out.isel(coeff=0).min()) < float(out.isel(coeff=0).max()) < 310
+    png = tmp_path / "maps.png"
+    plot = scatflow("plot", tmp_path / "out.zarr", "-o", png)
+    assert plot.returncode == 0, plot.stderr
+    grey = (np.abs(imread(png)[..., :3] - 211 / 255) < 1.5 / 255).all(-1)  # lightgrey
+    assert grey.sum() > 10_000
 
 
 def test_info_on_an_interrupted_store_and_on_nothing(tmp_path):

@@ -26,6 +26,8 @@ SHA256 = {
         "f6124a1a745dfc016a383cb1b95b74378f078664edc86cd2a67672c2b49e9567",
     ("iris_sample_data", "sample_data/SOI_Darwin.nc"):
         "96376abb38655223749ea333230cf0c1a057a4716c2e343eaa3d5498a1b744b1",
+    ("iris_sample_data", "sample_data/ostia_monthly.nc"):
+        "e40d33fef22eabae985dae0fcee7643e127394195cef55a2e40e1f5416d57f98",
     ("pywt", "data/ecg.npz"): "ea720476139341eabecf3e44cc602cd75576aff1e4156b1c069f7b33e86a9e6b",
     ("pywt", "data/camera.npz"): "2be8195e9680ccb3c804fee19ca0b69a097eae9c9b2ab97474c7f1438171f074",
     ("sklearn", "datasets/data/digits.csv.gz"):
@@ -43,6 +45,8 @@ LAYOUT = {
     "hadcm3_air_temperature": {
         "air_temperature": (("time", "latitude", "longitude"), (240, 37, 49), np.float32)},
     "soi_darwin": {"SOI_Darwin": (("time",), (1776,), np.float32)},
+    "ostia_sst": {"surface_temperature": (("time", "latitude", "longitude"), (54, 18, 432),
+                                          np.float32)},
     "ecg": {"ecg": (("time",), (1024,), np.float64)},
     "ecg_windows": {"ecg": (("window", "time"), (13, 256), np.float64)},
     "speech": {"speech": (("time",), (14259,), np.float64)},
@@ -126,6 +130,15 @@ def test_soi_keeps_the_missing_year_2013(loaded):
     assert missing.year.values.tolist() == [2013] * 12
     assert missing.month.values.tolist() == list(range(1, 13))
     assert str(soi.time.values[0])[:10] == "1866-01-01"
+
+
+def test_ostia_keeps_land_as_nan(loaded):
+    sst = loaded["ostia_sst"].surface_temperature
+    land = sst.isnull()
+    assert int(land.sum()) == 110970 and (land == land.isel(time=0)).all()  # the same coast
+    assert sst.attrs["units"] == "K" and 285 < float(sst.min()) < float(sst.max()) < 310
+    assert str(sst.time.values[0])[:7] == "2006-04" and str(sst.time.values[-1])[:7] == "2010-09"
+    assert sst.longitude.size * float(sst.longitude.diff("longitude")[0]) == pytest.approx(360)
 
 
 def test_ecg_and_its_windows(loaded):

@@ -270,6 +270,21 @@ def test_nan_policies():
         raising.compute()
 
 
+def test_nan_policy_mask():
+    x = images(shape=(3, 32, 36), chunks={"time": 1})
+    x[1, 4:16, 10:20] = np.nan
+    with no_compute():
+        out = x.scat.scattering2d(J=2, L=4, nan_policy="mask", min_valid=0.8)
+    assert out.attrs["scatflow_nan_policy"] == "mask" and out.attrs["scatflow_min_valid"] == 0.8
+    expected = snp.Scattering2D(J=2, shape=(32, 36), L=4, nan_policy="mask",
+                                min_valid=0.8)(x.values)
+    np.testing.assert_array_equal(out.values, expected)
+    assert np.isnan(out.isel(time=1)).any() and np.isfinite(out.isel(time=[0, 2])).all()
+    volumes = xr.DataArray(np.zeros((2, 8, 8, 8)), dims=("t", "z", "y", "x"))
+    with pytest.raises(ValueError, match="nan_policy='mask' is not available"):
+        volumes.scat.harmonic_scattering3d(J=1, nan_policy="mask")
+
+
 # -- zarr -----------------------------------------------------------------------------------------
 def _assert_same(a, b):
     xr.testing.assert_identical(a.drop_encoding() if hasattr(a, "drop_encoding") else a, b)

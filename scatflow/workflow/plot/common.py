@@ -1,5 +1,5 @@
 """What the per-transform drawings share: finding computed samples, axis values, labels and
-tick formats, cell edges and colour ranges."""
+tick formats, cell edges, colour ranges and the grey of missing data."""
 
 import itertools
 import re
@@ -102,6 +102,17 @@ def edges(centres):
     mid = centres[:-1] + (centres[1:] - centres[:-1]) / 2
     return np.concatenate([[centres[0] - (mid[0] - centres[0])], mid,
                            [centres[-1] + (centres[-1] - mid[-1])]])
+
+
+MISSING_COLOUR = "lightgrey"  # NaN cells: missing data (nan_policy="mask"), as maps grey out land
+
+
+def missing_grey(name):
+    """The colour map `name` drawing NaN (masked by the plots) in MISSING_COLOUR: where
+    `nan_policy="mask"` found too little valid data, a map shows grey, not the background."""
+    import matplotlib
+
+    return matplotlib.colormaps[name].with_extremes(bad=MISSING_COLOUR)
 
 
 def limits(values):

@@ -3,7 +3,7 @@ frequency xi1, log axis); with T='global', order-1 coefficients against xi1."""
 
 import numpy as np
 
-from .common import axis_label, axis_values, edges
+from .common import axis_label, axis_values, edges, missing_grey
 
 
 def draw(fig, var, position, paths):
@@ -44,7 +44,8 @@ def draw(fig, var, position, paths):
     top = positive.max() if positive.size else 1.0
     floor = max(np.percentile(positive, 1), top * 1e-3) if positive.size else top * 1e-3
     mesh = ax1.pcolormesh(edges(time), np.exp(edges(np.log(xi))), values,
-                          norm=LogNorm(vmin=floor, vmax=top, clip=True), cmap="magma")
+                          norm=LogNorm(vmin=floor, vmax=top, clip=True),
+                          cmap=missing_grey("magma"))
     ax1.set_yscale("log")
     ax1.set(xlabel=axis_label(sample, tdim), ylabel=xi_label,
             title="order 1: scalogram (colour on a log scale)")

@@ -1,10 +1,12 @@
 """`scatflow plot` for scattering2d: on top the order-0 map and the mean energies of orders 1
 and 2; below the order-1 maps, one row per scale j1 (one colour scale per row), one column per
-orientation theta1. Latitude and longitude axes (by their CF units) read 60°N, 120°W."""
+orientation theta1. Latitude and longitude axes (by their CF units) read 60°N, 120°W. NaN
+cells (too little valid data under nan_policy="mask": land in a sea field) are grey."""
 
 import numpy as np
 
-from .common import axis_label, axis_values, compass, degree_label, limits, tick_locator
+from .common import (axis_label, axis_values, compass, degree_label, limits, missing_grey,
+                     tick_locator)
 
 PANEL_INCHES = 1.7  # side of one order-1 map in the grid
 TOP_ROW_INCHES = 14  # the figure's narrowest width: its top row holds three panels
@@ -39,8 +41,10 @@ def draw(fig, var, position, paths):
     ticks_x = max(int(cell * 72 / TICK_POINTS[0]), 2)  # as many as the grid's maps hold
     ticks_y = max(int(cell * ny / nx * 72 / TICK_POINTS[1]), 2)
 
-    def show(ax, field, **style):
-        mesh = ax.pcolormesh(x, y, field, shading="nearest", **style)
+    def show(ax, field, cmap, **style):
+        """`field` drawn on its axes, NaN cells (missing data) grey."""
+        mesh = ax.pcolormesh(x, y, np.ma.masked_invalid(field), shading="nearest",
+                             cmap=missing_grey(cmap), **style)
         ax.set_box_aspect(field.shape[0] / field.shape[1])
         for axis, dim, values, most in ((ax.xaxis, xdim, x, ticks_x), (ax.yaxis, ydim, y, ticks_y)):
             direction = compass(sample, dim)

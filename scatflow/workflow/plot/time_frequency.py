@@ -8,7 +8,7 @@ same maps (one row per n1). With T='global' (no time), the maps are xi1 against 
 
 import numpy as np
 
-from .common import axis_label, axis_values, edges, log_ticks
+from .common import axis_label, axis_values, edges, log_ticks, missing_grey
 
 MAP_INCHES = 3.2  # width of one map
 
@@ -45,7 +45,8 @@ def draw(fig, var, position, paths):
         x, xi1, values = shown
         ax.axis("on")
         mesh = ax.pcolormesh(edges(x) if timed else np.exp(edges(np.log(x))),
-                             np.exp(edges(np.log(xi1))), values, norm=norm, cmap="magma")
+                             np.exp(edges(np.log(xi1))), values, norm=norm,
+                             cmap=missing_grey("magma"))
         ax.set_yscale("log")
         log_ticks(ax.yaxis)
         if not timed:

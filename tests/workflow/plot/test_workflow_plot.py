@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from matplotlib.colors import to_rgba
 
 import scatflow.xarray as scat_xr
 from scatflow.workflow.plot import draw_scattering, plot_scattering
-from scatflow.workflow.plot.common import degree_label
+from scatflow.workflow.plot.common import MISSING_COLOUR, degree_label
 
 
 def reopen(out, tmp_path, name="out.zarr", chunks=None, encoding=None):
@@ -155,6 +156,35 @@ def test_2d_top_row_has_a_panel_per_order_with_data(J, max_order, second_order_t
     assert titles == ["order 0 (low-pass)", "order-1 energy per (j1, \u03b81)",
                       *([second_order_title] if second_order_title else [])]
     assert_legible(fig)
+
+
+def grey_pixels(pixels):
+    """How many pixels of a PNG are the grey of missing data (matplotlib's lightgrey)."""
+    from matplotlib.colors import to_rgb
+
+    return int((np.abs(pixels[..., :3] - to_rgb(MISSING_COLOUR)) < 1.5 / 255).all(-1).sum())
+
+
+def test_masked_2d_maps_grey_out_missing_data(tmp_path):
+    """nan_policy="mask" on a field with a block of "land" (NaN): the maps draw the NaN
+    coefficients grey (the colour map's bad colour), the finite ones in colour."""
+    from matplotlib.collections import QuadMesh
+    from matplotlib.image import imread
+
+    field = lat_lon_field()
+    field[:, 8:20, 4:16] = np.nan
+    out = reopen(scat_xr.scattering2d(field, 2, L=4, nan_policy="mask"), tmp_path)
+    missing = np.isnan(out.t2m.isel(time=0).values)
+    assert missing.any() and not missing.all()
+    fig = draw_scattering(out)
+    order0 = next(c for c in fig.get_axes()[0].collections if isinstance(c, QuadMesh))
+    assert order0.get_cmap().get_bad().tolist() == list(to_rgba(MISSING_COLOUR))
+    shown = np.ma.getmaskarray(order0.get_array()).reshape(missing.shape[1:])
+    assert np.array_equal(shown, missing[0])
+    assert_every_panel_shows_data(fig)
+    grey = grey_pixels(check_png(plot_scattering(out, tmp_path / "masked.png")))
+    plain = reopen(scat_xr.scattering2d(field.fillna(0), 2, L=4), tmp_path, "plain.zarr")
+    assert grey > 20 * grey_pixels(imread(plot_scattering(plain, tmp_path / "p.png")))  # ~60x
 
 
 @pytest.mark.parametrize("value, direction, label", [
