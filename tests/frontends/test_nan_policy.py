@@ -249,6 +249,8 @@ def test_min_valid_bounds_included():
     ("Scattering1D", dict(J=3, average=False, out_type="list"), (256,), "T=0"),
     ("TimeFrequencyScattering", dict(J=3, J_fr=1, Q=2, T=0, out_type="list"), (256,),
      "T=0"),
+    ("Scattering2D", dict(J=2, L=4, average=False, out_type="list"), (32, 32),
+     "average=False"),
 ])
 def test_transforms_without_a_lowpass_refuse_mask(name, kwargs, shape, words):
     with pytest.raises(ValueError, match=f"nan_policy='mask' is not available here: .*{words}"):
