@@ -135,6 +135,10 @@ class TorchBackend(Backend):
         return torch.where(zero, 0, torch.where(zero, 1, x) ** p)
 
     # -- shape ---------------------------------------------------------------------------------
+    def pad_zeros(self, x, pads):
+        """Zero-pad the trailing len(pads) axes by `pads` ((before, after) per axis)."""
+        return torch.nn.functional.pad(x, [n for p in reversed(pads) for n in p])
+
     def reshape(self, x, shape):
         return x.reshape(shape)
 

@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from ..core.batches import map_batches, map_batches_into
+from ..core.padding import PADDING_MODES
 from ..core.paths import count_by_order, meta_from_paths
 from ..dispatch import type_name
 from ..errors import BackendError, ParameterTypeError, ShapeError
@@ -72,6 +73,23 @@ def check_choice(name, value, choices):
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {list(choices)}; got {value!r}")
     return value
+
+
+def check_padding_mode(value, axes=1):
+    """The boundary condition of each of `axes` signal axes (`scatflow.core.padding`), as a
+    tuple: one of PADDING_MODES, or (with `axes` > 1) a tuple or list of one per axis."""
+    allowed = f"one of {list(PADDING_MODES)}"
+    if axes > 1:
+        allowed += f", or a tuple of {axes} of them (one per axis)"
+        if isinstance(value, (tuple, list)):
+            if len(value) != axes or not all(isinstance(v, str) and v in PADDING_MODES
+                                              for v in value):
+                raise ValueError(f"padding_mode must be {allowed}; got {value!r}")
+            return tuple(value)
+    if not isinstance(value, str) or value not in PADDING_MODES:
+        error = ValueError if isinstance(value, (str, tuple, list)) else ParameterTypeError
+        raise error(f"padding_mode must be {allowed}; got {value!r}")
+    return (value,) * axes
 
 
 def check_shape(value, ndim, name="shape"):

@@ -3,7 +3,8 @@
 from ..core.scattering2d import Scattering2DCore
 from ..filters.morlet2d import FILTER_LEVELS
 from ..errors import ShapeError
-from .base import OUT_TYPES, ScatteringBase, check_bool, check_choice, check_int, check_shape
+from .base import (OUT_TYPES, ScatteringBase, check_bool, check_choice, check_int,
+                   check_padding_mode, check_shape)
 
 
 class Scattering2DBase(ScatteringBase):
@@ -19,18 +20,25 @@ class Scattering2DBase(ScatteringBase):
     differs from the whole-image result by ~1e-4 of a channel's maximum. "local" sums the aliases
     instead (the filter sampled in space, as Kymatio's 1D does): coefficients differ from
     Kymatio's by ~4e-3 of a channel's maximum, and chunk-wise results (`scatflow.dask`,
-    `chunking="halo"`) equal whole-image ones."""
+    `chunking="halo"`) equal whole-image ones.
+
+    `padding_mode` (keyword only): the boundary condition, one for both axes or a pair (rows,
+    columns): "reflect" (Kymatio's, default), "symmetric" (the edge sample repeated), "zero", or
+    "periodic" (no padding: circular convolutions, e.g. along the longitudes of a global grid,
+    `("reflect", "periodic")`). A periodic axis's size must be a multiple of 2**J; its output
+    samples are input samples 0, 2**J, 2 * 2**J, ..., and it is exactly shift-equivariant:
+    rolling the input by k * 2**J along it rolls the output by k."""
 
     core_class = Scattering2DCore
 
     def __init__(self, J, shape, L=8, max_order=2, pre_pad=False, backend=None, out_type="array",
-                 *, filter_levels="kymatio"):
+                 *, filter_levels="kymatio", padding_mode="reflect"):
         self._setup(J=J, shape=shape, L=L, max_order=max_order, pre_pad=pre_pad, backend=backend,
-                    out_type=out_type, filter_levels=filter_levels)
+                    out_type=out_type, filter_levels=filter_levels, padding_mode=padding_mode)
 
     @classmethod
     def check_parameters(cls, *, J, shape=None, L=8, max_order=2, pre_pad=False, backend=None,
-                         out_type="array", filter_levels="kymatio"):
+                         out_type="array", filter_levels="kymatio", padding_mode="reflect"):
         """Check every parameter (2**J against the image only where `shape` is given); return
         the core's keyword arguments, or None without a shape."""
         J = check_int("J", J, minimum=0)
@@ -41,6 +49,10 @@ class Scattering2DBase(ScatteringBase):
             raise ValueError(f"filter_levels must be one of {list(FILTER_LEVELS)}; got "
                              f"{filter_levels!r}")
         check_choice("out_type", out_type, OUT_TYPES)
+        padding_modes = check_padding_mode(padding_mode, 2)
+        if pre_pad and padding_modes != ("reflect", "reflect"):
+            raise ValueError(f"pre_pad=True takes an input padded already: padding_mode must be "
+                             f"'reflect' (the default) with it; got {padding_mode!r}")
         if shape is None:
             return None
         M, N = check_shape(shape, 2)
@@ -48,7 +60,7 @@ class Scattering2DBase(ScatteringBase):
             raise ShapeError(f"J must satisfy 2**J <= min(shape) = {min(M, N)} (the smallest "
                              f"dimension should be larger than 2^J); got J={J}")
         return dict(J=J, shape=(M, N), L=L, max_order=max_order, pre_pad=pre_pad,
-                    filter_levels=filter_levels)
+                    filter_levels=filter_levels, padding_modes=padding_modes)
 
     @classmethod
     def shape_for_input(cls, signal_shape, *, J, pre_pad=False, **params):

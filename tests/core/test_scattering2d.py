@@ -198,7 +198,8 @@ def test_kymatios_types_phrases_and_documented_attributes():
 def test_repr_shows_the_constructor_arguments():
     text = repr(Scattering2D(J=2, shape=(16, 16), L=4, out_type="list"))
     assert text == ("Scattering2D(J=2, shape=(16, 16), L=4, max_order=2, pre_pad=False, "
-                    "backend=None, out_type='list', filter_levels='kymatio')")
+                    "backend=None, out_type='list', filter_levels='kymatio', "
+                    "padding_mode='reflect')")
 
 
 def test_J0_is_the_full_resolution_lowpass():
