@@ -19,6 +19,9 @@
       backend: auto                   # auto | numpy | cupy (cupy: GPU workers)
       dtype: float32                  # float32 | float64 | null (the data's float type)
       chunking: rechunk               # rechunk | halo ; nan_policy: propagate | raise | a number
+      padding_mode: auto              # reflect (default) | symmetric | zero | periodic | auto
+                                      # (periodic along a longitude spanning 360 degrees;
+                                      # scatflow.xarray), or one per dim: [reflect, periodic]
     output:
       store: out/scattering.zarr      # path or URL; never overwritten without --overwrite
       storage_options: {}
@@ -283,6 +286,8 @@ def _frontend_parameters(transform, kwargs, problems):
                         f"{sorted(allowed + list(TRANSFORM_FIELDS))}")
     if missing or unknown:
         return
+    if kwargs.get("padding_mode") == "auto":  # resolved from the input's coordinates
+        kwargs = dict(kwargs, padding_mode="reflect")
     try:
         transform.load("base").check_parameters(shape=None, out_type="array", **kwargs)
     except (TypeError, ValueError) as error:

@@ -231,6 +231,15 @@ def spans_full_circle(coord):
                 and abs(abs(step) * values.size - FULL_CIRCLE) <= tolerance)
 
 
+def resolve_padding_mode(name, obj, dims, kwargs):
+    """The frontend keywords `kwargs` of the registry's transform `name` over `dims` of `obj`,
+    with padding_mode="auto" resolved from obj's coordinates (`_auto_padding_mode`)."""
+    if kwargs.get("padding_mode") != "auto":
+        return kwargs
+    sizes = tuple(obj.sizes[d] for d in dims)
+    return _auto_padding_mode(registry.get(name), obj, dims, sizes, kwargs)
+
+
 def _auto_padding_mode(transform, obj, dims, sizes, kwargs):
     """`kwargs` with padding_mode="auto" resolved (see the module docstring): "periodic" along
     each dim whose coordinate spans a full circle and whose size the transform can subsample
