@@ -22,13 +22,14 @@ Chunked signal axes (`chunking=`):
   its output samples fall on the global output grid; beyond the outer edges the input is
   reflected, or wrapped around along an axis whose `padding_mode` is "periodic" (so a global
   grid chunked in longitude is exact at its ends too). An axis that one output chunk covers
-  takes no halo: its tasks transform it whole, as the unchunked transform does. Away from the outer edges (farther than the halo) the result equals the unchunked
-  transform (1e-15 here) in 1D, and in 2D with `filter_levels="local"`. With Kymatio's 2D
+  takes no halo: its tasks transform it whole, as the unchunked transform does. Away from the
+  outer edges (farther than the halo) the result equals the unchunked transform (1e-15 here) in
+  1D, and in 2D with `filter_levels="local"`. With Kymatio's 2D
   filter levels (the default) it cannot: they are cut to the band of each resolution, which
   gives them sinc tails across the whole image (~4% of the low-pass at j = J-1), so outputs
   through scale J-1 differ from the unchunked transform by a few 1e-4 of their channel's
   maximum (J=3; a logged warning says so: `core.halo_inexact`). Within the halo of the outer
-  edges, results differ by up to ~10%. One graph layer, whatever the number of chunks: each of
+  edges (not periodic), results differ by up to ~10%. One graph layer, whatever the number of chunks: each of
   its tasks gathers its window from the input blocks it overlaps.
 
 `nan_policy`: "propagate" (default: a NaN spreads through the FFTs to its whole signal),
@@ -290,8 +291,8 @@ def _window_plan(chunks, start, length, mode="reflect"):
     if 0 <= start and start + length <= n:
         low, high, gather = start, start + length, None
     else:
-        sources = np.array(padded_positions(range(start, start + length), n,
-                                            mode if mode in ("periodic", "symmetric") else "reflect"))
+        extension = mode if mode in ("periodic", "symmetric") else "reflect"
+        sources = np.array(padded_positions(range(start, start + length), n, extension))
         low, high = int(sources.min()), int(sources.max()) + 1
         gather = sources - low
     bounds = list(itertools.accumulate(chunks, initial=0))

@@ -20,12 +20,12 @@ def padded_size(n, J):
 
 
 class Scattering2DCore:
-    ndim = 2
-    key_fields = ("j", "theta")  # the path fields that identify a path (its key)
-
     """Kymatio's 2D scattering. `padding_modes`: one mode of `scatflow.core.padding` per axis
     (rows, columns); a periodic axis is not padded and its output samples are input samples
-    0, 2**J, 2**J * 2, ... (the others lose one output sample at each border, as Kymatio's)."""
+    0, 2**J, 2 * 2**J, ... (the others lose one output sample at each border, as Kymatio's)."""
+
+    ndim = 2
+    key_fields = ("j", "theta")  # the path fields that identify a path (its key)
 
     def __init__(self, J, shape, L=8, max_order=2, pre_pad=False, filter_levels="kymatio",
                  padding_modes=("reflect", "reflect")):
