@@ -29,8 +29,8 @@ Chunked signal axes (`chunking=`):
   gives them sinc tails across the whole image (~4% of the low-pass at j = J-1), so outputs
   through scale J-1 differ from the unchunked transform by a few 1e-4 of their channel's
   maximum (J=3; a logged warning says so: `core.halo_inexact`). Within the halo of the outer
-  edges (not periodic), results differ by up to ~10%. One graph layer, whatever the number of chunks: each of
-  its tasks gathers its window from the input blocks it overlaps.
+  edges (not periodic), results differ by up to ~10%. One graph layer, whatever the number of
+  chunks: each of its tasks gathers its window from the input blocks it overlaps.
 
 `nan_policy`: "propagate" (default: a NaN spreads through the FFTs to its whole signal),
 "raise" (a ValueError from the task that meets one), or a number that replaces NaN and inf
