@@ -20,14 +20,17 @@ Chunked signal axes (`chunking=`):
   output chunk (regular, about one input chunk long) is computed from its window of the input
   extended by a halo at least the filters' support on each side (`halo_size`), placed so that
   its output samples fall on the global output grid; beyond the outer edges the input is
-  reflected. Away from the outer edges (farther than the halo) the result equals the unchunked
-  transform (1e-15 here) in 1D, and in 2D with `filter_levels="local"`. With Kymatio's 2D
+  reflected, or wrapped around along an axis whose `padding_mode` is "periodic" (so a global
+  grid chunked in longitude is exact at its ends too). An axis that one output chunk covers
+  takes no halo: its tasks transform it whole, as the unchunked transform does. Away from the
+  outer edges (farther than the halo) the result equals the unchunked transform (1e-15 here) in
+  1D, and in 2D with `filter_levels="local"`. With Kymatio's 2D
   filter levels (the default) it cannot: they are cut to the band of each resolution, which
   gives them sinc tails across the whole image (~4% of the low-pass at j = J-1), so outputs
   through scale J-1 differ from the unchunked transform by a few 1e-4 of their channel's
   maximum (J=3; a logged warning says so: `core.halo_inexact`). Within the halo of the outer
-  edges, results differ by up to ~10%. One graph layer, whatever the number of chunks: each of
-  its tasks gathers its window from the input blocks it overlaps.
+  edges (not periodic), results differ by up to ~10%. One graph layer, whatever the number of
+  chunks: each of its tasks gathers its window from the input blocks it overlaps.
 
 `nan_policy`: "propagate" (default: a NaN spreads through the FFTs to its whole signal),
 "raise" (a ValueError from the task that meets one), "mask" (NaN samples are missing data:
@@ -53,7 +56,7 @@ import numbers
 import numpy as np
 
 from . import registry
-from .backends.base import reflected_positions
+from .backends.base import padded_positions
 from .backends.numpy import NumpyBackend
 from .dispatch import is_cupy, type_name
 from .errors import ParameterTypeError
@@ -290,16 +293,19 @@ def _output_chunks(chunks, step, count):
     return [(k0, min(k0 + size, count)) for k0 in range(0, count, size)]
 
 
-def _window_plan(chunks, start, length):
+def _window_plan(chunks, start, length, mode="reflect"):
     """How a task reads x[start:start + length] along an axis of blocks `chunks`, the signal
-    reflected (NumPy's "reflect") where the window passes an end: the (block number, slice of
-    the block) pieces of the span of input it touches, in order, and the indices into their
-    concatenation that make the window (None where the window is that span)."""
+    extended as the axis's padding mode says where the window passes an end (wrapped around
+    where "periodic", mirrored as NumPy's "symmetric" where "symmetric", else as its "reflect"):
+    the (block number, slice of the block) pieces of the span of input it touches, in order,
+    and the indices into their concatenation that make the window (None where the window is
+    that span)."""
     n = sum(chunks)
     if 0 <= start and start + length <= n:
         low, high, gather = start, start + length, None
     else:
-        sources = np.array(reflected_positions(range(start, start + length), n))
+        extension = mode if mode in ("periodic", "symmetric") else "reflect"
+        sources = np.array(padded_positions(range(start, start + length), n, extension))
         low, high = int(sources.min()), int(sources.max()) + 1
         gather = sources - low
     bounds = list(itertools.accumulate(chunks, initial=0))
@@ -326,15 +332,19 @@ def _halo(cls_name, x, kwargs, frontend, dtype, nan_policy, backend):
     channels = tuple(frontend.core.array_shape[:-ndim])
     counts = frontend.core.array_shape[-ndim:]
     halo = halo_size(frontend)
+    modes = frontend.core.padding_modes
     ranges = [_output_chunks(x.chunks[batch + d], grid[d][1], counts[d]) for d in range(ndim)]
-    margins = [-(-halo[d] // grid[d][1]) + 1 for d in range(ndim)]  # output samples of halo
+    # output samples of halo; none along an axis that one output chunk covers (whole, so its
+    # tasks transform it as the unchunked transform does, boundary condition included)
+    margins = [0 if len(ranges[d]) == 1 else -(-halo[d] // grid[d][1]) + 1 for d in range(ndim)]
     name = f"scatflow-halo-{cls_name.lower()}-" + tokenize(
         x, cls_name, _frozen(kwargs, x.shape[batch:]), nan_policy, backend)
     plans = {}  # (axis, start, length) -> _window_plan: the windows repeat along the other axes
     layer = {}
     for index in itertools.product(*[range(len(r)) for r in ranges]):
         lengths = tuple(ranges[d][i][1] - ranges[d][i][0] for d, i in enumerate(index))
-        segment = tuple((n + 2 * m) * g[1] for n, m, g in zip(lengths, margins, grid))
+        segment = tuple((n + 2 * m) * g[1] if m else size
+                        for n, m, g, size in zip(lengths, margins, grid, x.shape[batch:]))
         seg_frontend = describe(cls_name, segment, **kwargs)  # cached: a few distinct lengths
         assert tuple(seg_frontend.core.array_shape[:-ndim]) == channels, (segment, channels)
         axis_plans = []
@@ -343,7 +353,7 @@ def _halo(cls_name, x, kwargs, frontend, dtype, nan_policy, backend):
             start = grid[d][0] + ranges[d][i][0] * step - seg_offset - margins[d] * step
             key = (d, start, segment[d])
             if key not in plans:
-                plans[key] = _window_plan(x.chunks[batch + d], start, segment[d])
+                plans[key] = _window_plan(x.chunks[batch + d], start, segment[d], modes[d])
             axis_plans.append(plans[key])
         slices = [[piece[1] for piece in pieces] for pieces, _ in axis_plans]
         gathers = [gather for _, gather in axis_plans]

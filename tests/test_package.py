@@ -62,7 +62,7 @@ def test_numpy_backend_multiply_periodize_is_filtering_then_decimation():
 def test_numpy_backend_reflect_pad_and_irfft():
     backend = get_backend("numpy")
     x = np.arange(10.0).reshape(2, 5)
-    np.testing.assert_array_equal(backend.pad_reflect(x, [(2, 1)])[0], [2, 1, 0, 1, 2, 3, 4, 3])
+    np.testing.assert_array_equal(backend.pad(x, [(2, 1)], "reflect")[0], [2, 1, 0, 1, 2, 3, 4, 3])
     y = np.random.default_rng(3).standard_normal((4, 6, 8))
     spectrum = backend.fft(y, 2)
     np.testing.assert_allclose(backend.irfft(spectrum[..., :5], (6, 8)), y, atol=1e-12)
@@ -175,14 +175,15 @@ def test_non_real_dtypes_are_refused(dtype):
         compute_dtype(np.dtype(dtype))
 
 
-def test_generic_reflect_indices_are_numpys_reflect_padding():
-    from scatflow.backends.base import reflect_indices
+@pytest.mark.parametrize("mode", ["reflect", "symmetric"])
+def test_generic_padding_indices_are_numpys_padding(mode):
+    from scatflow.backends.base import padding_indices
 
     for n in range(1, 12):
         for left in range(0, 30, 3):
             for right in range(0, 30, 5):
-                expected = np.pad(np.arange(n), (left, right), mode="reflect")
-                assert reflect_indices(n, left, right) == expected.tolist(), (n, left, right)
+                expected = np.pad(np.arange(n), (left, right), mode=mode)
+                assert padding_indices(n, left, right, mode) == expected.tolist(), (n, left, right)
 
 
 @pytest.mark.parametrize("frontend, framework", [("torch", "torch"), ("tensorflow", "tensorflow"),

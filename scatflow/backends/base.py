@@ -60,12 +60,17 @@ class Backend:
         """A context in which new arrays are created on `device`."""
         return contextlib.nullcontext()
 
-    def pad_reflect(self, x, pads):
-        """Reflect-pad (mirror without repeating the edge) the trailing len(pads) axes by
-        gathering `reflect_indices` (plain ints, so tracing compilers see constants)."""
+    def pad(self, x, pads, mode):
+        """Pad the trailing len(pads) axes by `pads` ((before, after) per axis) in `mode`:
+        "reflect" (mirror without repeating the edge), "symmetric" (repeating it) by gathering
+        `padding_indices` (plain ints, so tracing compilers see constants), "zero" by
+        `pad_zeros`."""
+        if mode == "zero":
+            return self.pad_zeros(x, pads)
         for axis, (left, right) in zip(range(-len(pads), 0), pads):
             if left or right:
-                x = self.take(x, reflect_indices(x.shape[axis], left, right), axis=x.ndim + axis)
+                x = self.take(x, padding_indices(x.shape[axis], left, right, mode),
+                              axis=x.ndim + axis)
         return x
 
     def multiply_periodize(self, x, filters, factor, ndim, blocks=None):
@@ -168,15 +173,22 @@ def _blocks(factor, sizes, numbers=None):
             for block in numbers]
 
 
-def reflect_indices(n, left, right):
-    """NumPy's `mode="reflect"` source indices for padding n samples by (left, right)."""
-    return reflected_positions(range(-left, n + right), n)
+def padding_indices(n, left, right, mode="reflect"):
+    """NumPy's `np.pad(mode=mode)` source indices ("reflect" or "symmetric") for padding n
+    samples by (left, right)."""
+    return padded_positions(range(-left, n + right), n, mode)
 
 
-def reflected_positions(positions, n):
+def padded_positions(positions, n, mode="reflect"):
     """The source index in [0, n) of each of `positions` (ints, any of them outside [0, n)) as
-    NumPy's `mode="reflect"` pads: the reflection without repeating the edge is periodic with
-    period 2(n - 1), so positions farther out than the signal is long reflect again."""
+    NumPy pads in `mode`: "reflect" (without repeating the edge) is periodic with period
+    2(n - 1), "symmetric" (repeating it) with period 2n, "periodic" with period n; positions
+    farther out than the signal is long reflect (or wrap) again."""
+    if mode == "periodic":
+        return [i % n for i in positions]
+    if mode == "symmetric":
+        period = 2 * n
+        return [i % period if i % period < n else period - 1 - i % period for i in positions]
     if n == 1:
         return [0] * len(positions)
     period = 2 * n - 2

@@ -111,10 +111,10 @@ class NumpyBackend(Backend):
         return self.xp.where(condition, x, y)
 
     # -- shape ---------------------------------------------------------------------------------
-    def pad_reflect(self, x, pads):
-        """Reflect-pad (mirror without repeating the edge) the trailing len(pads) axes."""
+    def pad(self, x, pads, mode):
+        """Pad the trailing len(pads) axes by `pads` in `mode` ("reflect", "symmetric", "zero")."""
         widths = [(0, 0)] * (x.ndim - len(pads)) + [tuple(p) for p in pads]
-        return self.xp.pad(x, widths, mode="reflect")
+        return self.xp.pad(x, widths, mode="constant" if mode == "zero" else mode)
 
     def reshape(self, x, shape):
         return x.reshape(shape)

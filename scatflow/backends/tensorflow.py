@@ -84,6 +84,10 @@ class TensorFlowBackend(Backend):
         """tf.reshape; a None in `shape` (an unknown batch size, at most one) becomes -1."""
         return tf.reshape(x, [-1 if n is None else n for n in shape])
 
+    def pad_zeros(self, x, pads):
+        """Zero-pad the trailing len(pads) axes by `pads` ((before, after) per axis)."""
+        return tf.pad(x, [(0, 0)] * (len(x.shape) - len(pads)) + [tuple(p) for p in pads])
+
     def zeros_along(self, like, n):
         """Zeros of `like`'s dtype and shape, but n long on the last axis (the batch size may
         be unknown while tracing)."""

@@ -142,6 +142,10 @@ class TorchBackend(Backend):
         return torch.where(condition, x, y)
 
     # -- shape ---------------------------------------------------------------------------------
+    def pad_zeros(self, x, pads):
+        """Zero-pad the trailing len(pads) axes by `pads` ((before, after) per axis)."""
+        return torch.nn.functional.pad(x, [n for p in reversed(pads) for n in p])
+
     def reshape(self, x, shape):
         return x.reshape(shape)
 

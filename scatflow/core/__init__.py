@@ -21,6 +21,8 @@ Every core class follows the same contract, so one frontend serves them all:
   sample depends on (`scatflow.dask`'s ``chunking="halo"``), and ``core.halo_inexact``: None
   where chunk-wise results equal whole-signal ones, else why not (a warning's text). Cores
   whose outputs have no positions (3D) have neither; their registry entry says why.
+  Those that have them also have ``core.padding_modes``: the boundary condition of each signal
+  axis (`scatflow.core.padding`), which the halo's windows follow past the ends.
 * ``core.filters()``: the NumPy filter bank, a nested tuple/dict of arrays, cached by parameters.
 * ``core(x, backend, filters)``: `x` has shape ``(B, *input_shape)`` and the core's dtype, and
   `filters` is ``filters()`` converted by the backend; returns a list with one array

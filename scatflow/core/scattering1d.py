@@ -23,6 +23,7 @@ from ..filters.morlet1d import compute_border_indices, compute_padding, filter_b
 from ..filters.morlet1d_design import filter_params
 from ..tuning import setting
 from . import planning_batch
+from .padding import check_periodic_size
 from .paths import OutputAxis, Path
 
 
@@ -58,15 +59,18 @@ class Scattering1DCore:
     Parameters (already validated by the frontend): `J`, `shape` (1-tuple), `Q` (Q1, Q2), `T`
     (int: the low-pass width, 2**J when the user gave None, 0 or 'global'), `average` ('local',
     'global' or False), `log2_stride` (main semantics, local averaging only), `oversampling`
-    (0.3.0 semantics, used with `kymatio_compat="0.3"` or T=0), `max_order`, `kymatio_compat`.
+    (0.3.0 semantics, used with `kymatio_compat="0.3"` or T=0), `max_order`, `kymatio_compat`,
+    `padding_mode` (`scatflow.core.padding`).
     """
 
     ndim = 1
     key_fields = ("n",)  # the path fields that identify a path (its key)
 
     def __init__(self, J, shape, Q=(1, 1), T=None, average="local", log2_stride=None,
-                 oversampling=0, max_order=2, kymatio_compat=None):
+                 oversampling=0, max_order=2, kymatio_compat=None, padding_mode="reflect"):
         self.J, self.Q, self.max_order = J, tuple(Q), max_order
+        self.padding_mode = padding_mode
+        self.padding_modes = (padding_mode,)
         self.shape = tuple(shape)
         (N,) = self.shape
         self.T = 2**J if T is None else T
@@ -75,7 +79,8 @@ class Scattering1DCore:
         self.oversampling = oversampling
         self.kymatio_compat = kymatio_compat
         self.log2_stride = self.log2_T if log2_stride is None else log2_stride
-        self.N_padded, self.pad_left, self.pad_right = compute_padding(N, self.T)
+        self.N_padded, self.pad_left, self.pad_right = (
+            (N, 0, 0) if padding_mode == "periodic" else compute_padding(N, self.T))
         self.input_shape = self.shape
         self.padded_shape = (self.N_padded,)
 
@@ -84,6 +89,9 @@ class Scattering1DCore:
         self.xi2, self.sigma2, self.j2 = (filter_params(J, self.Q[1], **params) if max_order > 1
                                           else ((), (), ()))
         self._plan()
+        if padding_mode == "periodic":
+            check_periodic_size("the signal length (shape[0])", N, 2**self._max_res,
+                                f"2**{self._max_res}, the coarsest decimation of J={J}, T={self.T}")
         log2_pad = self.N_padded.bit_length() - 1
         self.ind_start, self.ind_end = compute_border_indices(
             max(self.log2_T, J, self._max_res), self.pad_left, self.pad_left + N)
@@ -219,7 +227,7 @@ class Scattering1DCore:
         local, glob = self.average == "local", self.average == "global"
         itemsize = 16 if "64" in str(x.dtype) else 8  # of the complex working arrays
 
-        U0 = backend.pad_reflect(x, [(self.pad_left, self.pad_right)])
+        U0 = pad_signal(backend, x, self.padding_mode, (self.pad_left, self.pad_right))
         X = backend.fft(U0, 1)
         if local:
             out[0] = lowpass(X, phi[0], 2**self.output_resolution, self.output_resolution)
@@ -398,3 +406,9 @@ def _fold(backend, Y, blocks, m):
     if blocks == 2:
         return Y[..., :m] + Y[..., m:]
     return backend.sum(backend.reshape(Y, tuple(Y.shape[:-1]) + (blocks, m)), -2)
+
+
+def pad_signal(backend, x, mode, pads):
+    """x padded by `pads` ((before, after)) in `mode` along its last axis (as it is when
+    periodic)."""
+    return x if mode == "periodic" else backend.pad(x, [pads], mode)

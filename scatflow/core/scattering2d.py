@@ -16,6 +16,7 @@ from ..filters.morlet2d import (filter_bank_2d, lowpass_matrices_2d, wavelet_blo
                                  wavelet_frequency)
 from ..tuning import setting
 from . import planning_batch
+from .padding import check_periodic_size
 from .paths import OutputAxis, Path
 
 
@@ -25,23 +26,33 @@ def padded_size(n, J):
 
 
 class Scattering2DCore:
+    """Kymatio's 2D scattering. `padding_modes`: one mode of `scatflow.core.padding` per axis
+    (rows, columns); a periodic axis is not padded and its output samples are input samples
+    0, 2**J, 2 * 2**J, ... (the others lose one output sample at each border, as Kymatio's)."""
+
     ndim = 2
     key_fields = ("j", "theta")  # the path fields that identify a path (its key)
 
     def __init__(self, J, shape, L=8, max_order=2, pre_pad=False, filter_levels="kymatio",
-                 average=True):
+                 average=True, padding_modes=("reflect", "reflect")):
         self.J, self.shape, self.L, self.max_order, self.pre_pad = J, tuple(shape), L, max_order, pre_pad
         self.filter_levels, self.average = filter_levels, average
-        M, N = self.shape
-        self.padded_shape = (padded_size(M, J), padded_size(N, J))
+        self.padding_modes = tuple(padding_modes)
+        self.periodic = tuple(mode == "periodic" for mode in self.padding_modes)
+        for axis, (n, periodic) in enumerate(zip(self.shape, self.periodic)):
+            if periodic:
+                check_periodic_size(f"shape[{axis}]", n, 2**J, f"2**J, the output step, J={J}")
+        self.padded_shape = tuple(n if periodic else padded_size(n, J)
+                                  for n, periodic in zip(self.shape, self.periodic))
         self.pads = tuple(((p - n) // 2, (p - n + 1) // 2) for p, n in zip(self.padded_shape, self.shape))
         self.input_shape = self.padded_shape if pre_pad else self.shape
-        self.coefficient_shape = (M // 2**J, N // 2**J)
+        self.coefficient_shape = tuple(n // 2**J for n in self.shape)
         self.paths = tuple(self._enumerate_paths())
         self.array_shape = (len(self.paths),) + self.coefficient_shape
         # (input index of output sample 0, step) per axis: output k is padded sample (k + 1) 2^J
         # (the low-pass output loses one sample at each border); pre_pad input is padded already
-        self.output_grid = tuple((2**J - (0 if pre_pad else before), 2**J) for before, _ in self.pads)
+        self.output_grid = tuple((0 if periodic else 2**J - (0 if pre_pad else before), 2**J)
+                                 for (before, _), periodic in zip(self.pads, self.periodic))
         self.output_axes = (OutputAxis("path"), OutputAxis("signal", index=0, letter="y"),
                             OutputAxis("signal", index=1, letter="x"))
         # chunk-wise results (scatflow.dask's chunking="halo") equal whole-image ones only where
@@ -117,7 +128,8 @@ class Scattering2DCore:
         finds the blocks of each periodization that are not negligible (`_blocks`)."""
         self._wavelet_blocks()
         return {"psi": self.fourier_filters()[1],
-                "lowpass": lowpass_matrices_2d(*self.padded_shape, self.J, self.filter_levels)}
+                "lowpass": lowpass_matrices_2d(*self.padded_shape, self.J, self.filter_levels,
+                                                self.periodic)}
 
     def _wavelet_blocks(self):
         """`wavelet_blocks_2d` of this transform, kept on the core: plain Python that the
@@ -147,7 +159,7 @@ class Scattering2DCore:
                                                  blocks[j][r])
             return backend.modulus(backend.ifft(product, 2, overwrite=True))
 
-        U0 = x if self.pre_pad else backend.pad_reflect(x, self.pads)
+        U0 = x if self.pre_pad else self._pad(backend, x)
         out[0] = coefficients(U0, 0)
         if J == 0 or zeroth_only:
             return out[:1]
@@ -172,6 +184,15 @@ class Scattering2DCore:
                         for t2 in range(L):
                             out[self._index[(j1, t1, j2, t2)]] = S2[:, a, t2]
         return out
+
+    def _pad(self, backend, x):
+        """x padded as `padding_modes` say: both axes in one call where they share a mode."""
+        first, second = self.padding_modes
+        if first == second:
+            return x if first == "periodic" else backend.pad(x, self.pads, first)
+        if first != "periodic":
+            x = backend.pad(x, [self.pads[0], (0, 0)], first)
+        return x if second == "periodic" else backend.pad(x, [self.pads[1]], second)
 
 
 def _angle_groups(batch, L, fan_out, padded_shape, j1, working_bytes):

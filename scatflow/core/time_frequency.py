@@ -25,8 +25,10 @@ from ..filters.morlet1d_design import SIGMA0, filter_params
 from ..filters.time_frequency import (PRUNE_EPS, frequency_filter_params, frequency_operator,
                                       frequency_padding)
 from . import planning_batch
+from .padding import check_periodic_size
 from .paths import OutputAxis, Path
-from .scattering1d import filter_fold, filters_per_step, support_span, total_over_time
+from .scattering1d import (filter_fold, filters_per_step, pad_signal, support_span,
+                           total_over_time)
 from .time_frequency_steps import FrequencyScatteringSteps
 
 NAN = float("nan")
@@ -63,7 +65,8 @@ class TimeFrequencyScatteringCore:
     False), `log2_stride`, `Q_fr`, `F` (2**J_fr for F=None, 0 and 'global'), `average_fr`,
     `log2_stride_fr`, `format` ('time' or 'joint') and `stacked` (joint format: one array, so
     every path keeps its padded frequency rows and order 0 is left out, as Kymatio's
-    out_type='array'; False for list/dict outputs).
+    out_type='array'; False for list/dict outputs), `padding_mode` (of the time axis,
+    `scatflow.core.padding`; the n1 axis is always zero-padded, as Kymatio pads it).
 
     Attributes beyond the core contract: `N_fr` (the padded n1 length), `frequency_rows` (joint
     array only, else None: per frequency row the first-order filter n1 it stands for, -1 for a
@@ -76,7 +79,8 @@ class TimeFrequencyScatteringCore:
 
     def __init__(self, J, J_fr, shape, Q=(1, 1), T=None, average="local", log2_stride=None,
                  Q_fr=1, F=None, average_fr="local", log2_stride_fr=None, format="time",
-                 stacked=True):
+                 stacked=True, padding_mode="reflect"):
+        self.padding_mode, self.padding_modes = padding_mode, (padding_mode,)
         self.J, self.J_fr, self.Q, self.Q_fr = J, J_fr, tuple(Q), Q_fr
         self.shape = tuple(shape)
         (N,) = self.shape
@@ -87,7 +91,8 @@ class TimeFrequencyScatteringCore:
         self.log2_stride = self.log2_T if log2_stride is None else log2_stride
         self.log2_stride_fr = self.log2_F if log2_stride_fr is None else log2_stride_fr
         self.format, self.stacked = format, stacked
-        self.N_padded, self.pad_left, self.pad_right = compute_padding(N, self.T)
+        self.N_padded, self.pad_left, self.pad_right = (
+            (N, 0, 0) if padding_mode == "periodic" else compute_padding(N, self.T))
         self.input_shape, self.padded_shape = self.shape, (self.N_padded,)
         self.xi1, self.sigma1, self.j1 = filter_params(J, self.Q[0])
         self.xi2, self.sigma2, self.j2 = filter_params(J, self.Q[1])
@@ -129,6 +134,10 @@ class TimeFrequencyScatteringCore:
         self._n1_second = max([b[2] for b in self.blocks] + [0])  # U1 kept for n1 below
         self._psi2_levels = 1 + max([g[2] for g in self.groups if g[0] < self._n1_second]
                                     + [0])
+        if self.padding_mode == "periodic":
+            check_periodic_size("the signal length (shape[0])", self.shape[0], 2**self._max_res,
+                                f"2**{self._max_res}, the coarsest decimation in time of "
+                                f"J={self.J}, T={self.T}")
         log2_pad = self.N_padded.bit_length() - 1
         self.ind_start, self.ind_end = compute_border_indices(
             max(self.log2_T, self.J, self._max_res), self.pad_left, self.pad_left + self.shape[0])
@@ -284,7 +293,7 @@ class TimeFrequencyScatteringCore:
         steps = FrequencyScatteringSteps(self, backend, filters, 16 if "64" in str(x.dtype) else 8)
         B, Np, s = x.shape[0], self.N_padded, self.log2_stride
         out = [None] * len(self.paths)
-        U0 = backend.pad_reflect(x, [(self.pad_left, self.pad_right)])
+        U0 = pad_signal(backend, x, self.padding_mode, (self.pad_left, self.pad_right))
         X = backend.fft(U0, 1)
         if self.format == "time" or not self.stacked or zeroth_only:
             if self.average == "local":

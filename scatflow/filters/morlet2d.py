@@ -142,10 +142,11 @@ def lowpass_levels_2d(M_padded, N_padded, J, filter_levels="kymatio"):
 
 
 @lru_cache(maxsize=16)
-def lowpass_matrices_2d(M_padded, N_padded, J, filter_levels="kymatio"):
+def lowpass_matrices_2d(M_padded, N_padded, J, filter_levels="kymatio", periodic=(False, False)):
     """The low-pass step of the 2D scattering as matrices: for each resolution r, `(rows, cols)`
     such that averaging an image U at resolution 2^-r with `phi[r]`, decimating to 2^-J and
-    dropping the outermost output sample on each side equals `rows @ U @ cols`.
+    dropping the outermost output sample on each side (along the axes that are not `periodic`,
+    which are not padded) equals `rows @ U @ cols`.
 
     phi is separable (an isotropic Gaussian on a rectangular grid, band cuts per axis), so its
     spatial kernel is the outer product of two periodic 1D kernels and the step is two small
@@ -156,10 +157,17 @@ def lowpass_matrices_2d(M_padded, N_padded, J, filter_levels="kymatio"):
         if np.abs(np.outer(along_rows, along_cols) - phi).max() > 1e-12 * np.abs(phi).max():
             raise RuntimeError("the 2D low-pass is not separable: lowpass_matrices_2d does not apply")
         step = 2 ** (J - r)
-        rows = decimated_circulant(along_rows, step * np.arange(1, along_rows.size // step - 1))
-        cols = decimated_circulant(along_cols, step * np.arange(1, along_cols.size // step - 1)).T
+        rows, cols = (decimated_circulant(kernel, step * _kept_outputs(kernel.size // step, whole))
+                      for kernel, whole in zip((along_rows, along_cols), periodic))
+        cols = cols.T
         matrices.append((read_only(rows), read_only(np.ascontiguousarray(cols))))
     return tuple(matrices)
+
+
+def _kept_outputs(count, periodic):
+    """The decimated low-pass samples an axis keeps: all of them where it is periodic, else all
+    but the outermost one on each side (Kymatio's crop of the padded border)."""
+    return np.arange(count) if periodic else np.arange(1, count - 1)
 
 
 def _wavelet_levels(M, N, J, L, j, filter_levels):

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..core.batches import map_batches, map_batches_into
 from ..core.masking import masked_scattering
+from ..core.padding import PADDING_MODES
 from ..core.paths import count_by_order, meta_from_paths
 from ..dispatch import type_name
 from ..errors import BackendError, ParameterTypeError, ShapeError
@@ -105,6 +106,23 @@ def check_nan_policy(nan_policy, min_valid=0.5, refusal=None):
     if nan_policy == "mask" and refusal:
         raise ValueError(f"nan_policy='mask' is not available here: {refusal}; use "
                          f"nan_policy='propagate'")
+
+
+def check_padding_mode(value, axes=1):
+    """The boundary condition of each of `axes` signal axes (`scatflow.core.padding`), as a
+    tuple: one of PADDING_MODES, or (with `axes` > 1) a tuple or list of one per axis."""
+    allowed = f"one of {list(PADDING_MODES)}"
+    if axes > 1:
+        allowed += f", or a tuple of {axes} of them (one per axis)"
+        if isinstance(value, (tuple, list)):
+            if len(value) != axes or not all(isinstance(v, str) and v in PADDING_MODES
+                                              for v in value):
+                raise ValueError(f"padding_mode must be {allowed}; got {value!r}")
+            return tuple(value)
+    if not isinstance(value, str) or value not in PADDING_MODES:
+        error = ValueError if isinstance(value, (str, tuple, list)) else ParameterTypeError
+        raise error(f"padding_mode must be {allowed}; got {value!r}")
+    return (value,) * axes
 
 
 def check_shape(value, ndim, name="shape"):

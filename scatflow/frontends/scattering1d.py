@@ -7,7 +7,7 @@ import numpy as np
 from ..core.scattering1d import Scattering1DCore
 from ..errors import OrderNotImplementedError, ParameterTypeError
 from .base import (CANNOT_STACK, OUT_TYPES, ScatteringBase, check_bool, check_choice, check_int,
-                   check_nan_policy, check_shape, scalar)
+                   check_nan_policy, check_padding_mode, check_shape, scalar)
 
 COMPAT = (None, "0.3")
 MAX_J = 1023  # 2**J, the default low-pass width, must be a finite float
@@ -80,6 +80,11 @@ class Scattering1DBase(ScatteringBase):
     stride by 2**oversampling (with T=0 it keeps 2**oversampling more samples per path, as in
     Kymatio 0.3.0). `average` is Kymatio 0.3.0's deprecated switch: False means T=0.
 
+    `padding_mode` (keyword only): the boundary condition, "reflect" (Kymatio's, default),
+    "symmetric" (the edge sample repeated), "zero", or "periodic" (no padding: circular
+    convolutions on the input grid, whose length must then be a multiple of the coarsest
+    decimation, e.g. of the output step `T` / `stride`).
+
     Numbers: Kymatio's main branch. `kymatio_compat="0.3"` reproduces Kymatio 0.3.0 (its
     mean-reduced filter levels and `oversampling` formulas; no `stride`, no T='global').
 
@@ -102,15 +107,17 @@ class Scattering1DBase(ScatteringBase):
 
     def __init__(self, J, shape, Q=1, T=None, max_order=2, average=None, oversampling=0,
                  out_type="array", backend=None, *, stride=None, kymatio_compat=None,
-                 nan_policy="propagate", min_valid=0.5):
+                 nan_policy="propagate", min_valid=0.5, padding_mode="reflect"):
         self._setup(J=J, shape=shape, Q=Q, T=T, max_order=max_order, average=average,
                     oversampling=oversampling, out_type=out_type, backend=backend, stride=stride,
-                    kymatio_compat=kymatio_compat, nan_policy=nan_policy, min_valid=min_valid)
+                    kymatio_compat=kymatio_compat, nan_policy=nan_policy, min_valid=min_valid,
+                    padding_mode=padding_mode)
 
     @classmethod
     def check_parameters(cls, *, J, shape=None, Q=1, T=None, max_order=2, average=None,
                          oversampling=0, out_type="array", backend=None, stride=None,
-                         kymatio_compat=None, nan_policy="propagate", min_valid=0.5):
+                         kymatio_compat=None, nan_policy="propagate", min_valid=0.5,
+                         padding_mode="reflect"):
         """Check every parameter (those that need the signal length only where `shape` is
         given); return the core's keyword arguments, or None without a shape."""
         J = check_int("J", J, minimum=0, maximum=MAX_J)
@@ -149,6 +156,7 @@ class Scattering1DBase(ScatteringBase):
         check_nan_policy(nan_policy, min_valid, refusal=None if mode is not False else (
             "T=0 (average=False) leaves the coefficients unaveraged, with no low-pass to divide "
             "by"))
+        (padding_mode,) = check_padding_mode(padding_mode)
         if mode is False and out_type == "array":
             raise ValueError(f"{CANNOT_STACK} (T=0 and average=False mean no averaging; the "
                              f"Keras layers and scikit-learn transformers return one array)")
@@ -156,7 +164,7 @@ class Scattering1DBase(ScatteringBase):
             return None
         return dict(J=J, shape=(N,), Q=(Q1, Q2), T=T_value, average=mode,
                     log2_stride=log2_stride, oversampling=oversampling, max_order=max_order,
-                    kymatio_compat=kymatio_compat)
+                    kymatio_compat=kymatio_compat, padding_mode=padding_mode)
 
     @classmethod
     def kymatio_attributes(cls, *, J, Q=1, T=None, average=None, **params):
@@ -196,9 +204,10 @@ class Scattering1DBase(ScatteringBase):
         return stride.bit_length() - 1
 
     # -- derived values (Kymatio's attribute names) ---------------------------------------------
-    pad_left = _core_attribute("pad_left", "Samples of reflect padding before the signal.")
-    pad_right = _core_attribute("pad_right", "Samples of reflect padding after the signal.")
-    N_padded = _core_attribute("N_padded", "Length of the padded signal (a power of two).")
+    pad_left = _core_attribute("pad_left", "Samples of padding before the signal.")
+    pad_right = _core_attribute("pad_right", "Samples of padding after the signal.")
+    N_padded = _core_attribute("N_padded", "Length of the padded signal (a power of two; the "
+                                            "signal's length with padding_mode='periodic').")
     log2_T = _core_attribute("log2_T", "floor(log2(T)), the low-pass's decimation exponent.")
     average_mode = _core_attribute("average", "Kymatio main's `average`: 'local', 'global' or "
                                               "False.")

@@ -4,7 +4,7 @@ from ..core.scattering2d import Scattering2DCore
 from ..filters.morlet2d import FILTER_LEVELS
 from ..errors import ShapeError
 from .base import (OUT_TYPES, UNAVERAGED_ARRAY, ScatteringBase, check_average, check_bool,
-                   check_choice, check_int, check_nan_policy, check_shape)
+                   check_choice, check_int, check_nan_policy, check_padding_mode, check_shape)
 
 
 class Scattering2DBase(ScatteringBase):
@@ -33,22 +33,28 @@ class Scattering2DBase(ScatteringBase):
     coefficient is the low-pass of the zero-filled signal's moduli divided by the low-passed
     valid fraction W, and NaN where W < `min_valid` (default 0.5; `scatflow.core.masking`);
     averaged outputs only.
-    """
+
+    `padding_mode` (keyword only): the boundary condition, one for both axes or a pair (rows,
+    columns): "reflect" (Kymatio's, default), "symmetric" (the edge sample repeated), "zero", or
+    "periodic" (no padding: circular convolutions, e.g. along the longitudes of a global grid,
+    `("reflect", "periodic")`). A periodic axis's size must be a multiple of 2**J; its output
+    samples are input samples 0, 2**J, 2 * 2**J, ..., and it is exactly shift-equivariant:
+    rolling the input by k * 2**J along it rolls the output by k."""
 
     core_class = Scattering2DCore
     cannot_stack = UNAVERAGED_ARRAY
 
     def __init__(self, J, shape, L=8, max_order=2, pre_pad=False, backend=None, out_type="array",
                  *, filter_levels="kymatio", average=True, nan_policy="propagate",
-                 min_valid=0.5):
+                 min_valid=0.5, padding_mode="reflect"):
         self._setup(J=J, shape=shape, L=L, max_order=max_order, pre_pad=pre_pad, backend=backend,
                     out_type=out_type, filter_levels=filter_levels, average=average,
-                    nan_policy=nan_policy, min_valid=min_valid)
+                    nan_policy=nan_policy, min_valid=min_valid, padding_mode=padding_mode)
 
     @classmethod
     def check_parameters(cls, *, J, shape=None, L=8, max_order=2, pre_pad=False, backend=None,
                          out_type="array", filter_levels="kymatio", average=True,
-                         nan_policy="propagate", min_valid=0.5):
+                         nan_policy="propagate", min_valid=0.5, padding_mode="reflect"):
         """Check every parameter (2**J against the image only where `shape` is given); return
         the core's keyword arguments, or None without a shape."""
         J = check_int("J", J, minimum=0)
@@ -62,6 +68,10 @@ class Scattering2DBase(ScatteringBase):
         average = check_average(average, out_type)
         check_nan_policy(nan_policy, min_valid, refusal=None if average else (
             "the unaveraged maps (average=False) have no low-pass to divide by"))
+        padding_modes = check_padding_mode(padding_mode, 2)
+        if pre_pad and padding_modes != ("reflect", "reflect"):
+            raise ValueError(f"pre_pad=True takes an input padded already: padding_mode must be "
+                             f"'reflect' (the default) with it; got {padding_mode!r}")
         if shape is None:
             return None
         M, N = check_shape(shape, 2)
@@ -69,7 +79,7 @@ class Scattering2DBase(ScatteringBase):
             raise ShapeError(f"J must satisfy 2**J <= min(shape) = {min(M, N)} (the smallest "
                              f"dimension should be larger than 2^J); got J={J}")
         return dict(J=J, shape=(M, N), L=L, max_order=max_order, pre_pad=pre_pad,
-                    filter_levels=filter_levels, average=average)
+                    filter_levels=filter_levels, average=average, padding_modes=padding_modes)
 
     @classmethod
     def shape_for_input(cls, signal_shape, *, J, pre_pad=False, **params):

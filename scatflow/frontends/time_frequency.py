@@ -8,7 +8,7 @@ from ..filters.morlet1d import periodize
 from ..filters.morlet1d_design import SIGMA0
 from ..filters.time_frequency import frequency_bank
 from .base import (OUT_TYPES, ScatteringBase, check_choice, check_int, check_nan_policy,
-                   check_shape)
+                   check_padding_mode, check_shape)
 from .scattering1d import MAX_J, Scattering1DBase, _check_Q, _check_T
 
 FORMATS = ("time", "joint")
@@ -64,6 +64,9 @@ class TimeFrequencyScatteringBase(ScatteringBase):
       array's order, and its joint-array keys count order 0); `output_size()` is the channel
       count; list items carry the correct `order` (Kymatio's time-format items say one less).
 
+    `padding_mode` (keyword only): the boundary condition of the time axis, as Scattering1D's
+    ("reflect", "symmetric", "zero" or "periodic"); the n1 axis is zero-padded as in Kymatio.
+
     `meta()` keys: `order`, `key`, `n`, `j`, `xi`, `sigma` (C, 2): the first-order filter n1
     and the second-order one n2 (n1 is NaN in joint format, where it is the frequency axis;
     0 for an F='global' sum, as Kymatio labels it), and `n_fr`, `xi_fr`, `sigma_fr`, `j_fr`,
@@ -88,15 +91,15 @@ class TimeFrequencyScatteringBase(ScatteringBase):
 
     def __init__(self, J, J_fr, Q, shape, T=None, stride=None, Q_fr=1, F=None, stride_fr=None,
                  out_type="array", format="time", backend=None, *, nan_policy="propagate",
-                 min_valid=0.5):
+                 min_valid=0.5, padding_mode="reflect"):
         self._setup(J=J, J_fr=J_fr, Q=Q, shape=shape, T=T, stride=stride, Q_fr=Q_fr, F=F,
                     stride_fr=stride_fr, out_type=out_type, format=format, backend=backend,
-                    nan_policy=nan_policy, min_valid=min_valid)
+                    nan_policy=nan_policy, min_valid=min_valid, padding_mode=padding_mode)
 
     @classmethod
     def check_parameters(cls, *, J, J_fr, Q, shape=None, T=None, stride=None, Q_fr=1, F=None,
                          stride_fr=None, out_type="array", format="time", backend=None,
-                         nan_policy="propagate", min_valid=0.5):
+                         nan_policy="propagate", min_valid=0.5, padding_mode="reflect"):
         """Check every parameter, raising ValueError/TypeError that names it. Without `shape`,
         only what does not depend on the signal length (returns None); with it, returns the
         keyword arguments of `TimeFrequencyScatteringCore`."""
@@ -106,6 +109,7 @@ class TimeFrequencyScatteringBase(ScatteringBase):
         Q_fr = _check_Q_fr(Q_fr)
         out_type = check_choice("out_type", out_type, OUT_TYPES)
         format = check_choice("format", format, FORMATS)
+        (padding_mode,) = check_padding_mode(padding_mode)
         average, T_value = _check_T_without_length(T)
         T_value = 2**J if T_value is None else T_value
         log2_stride = Scattering1DBase._check_stride(stride, average, T_value.bit_length() - 1,
@@ -130,7 +134,7 @@ class TimeFrequencyScatteringBase(ScatteringBase):
         return dict(J=J, J_fr=J_fr, shape=(N,), Q=(Q1, Q2), T=T_value, average=average,
                     log2_stride=log2_stride, Q_fr=Q_fr, F=F_value, average_fr=average_fr,
                     log2_stride_fr=log2_stride_fr, format=format,
-                    stacked=format == "time" or out_type == "array")
+                    stacked=format == "time" or out_type == "array", padding_mode=padding_mode)
 
     @classmethod
     def kymatio_attributes(cls, *, J, J_fr, Q, T=None, F=None, Q_fr=1, **params):
@@ -153,8 +157,8 @@ class TimeFrequencyScatteringBase(ScatteringBase):
         return super()._check_input(x, backend)
 
     # -- derived values (Kymatio's attribute names) ---------------------------------------------
-    pad_left = property(lambda self: self.core.pad_left, doc="Reflect padding before the signal.")
-    pad_right = property(lambda self: self.core.pad_right, doc="Reflect padding after it.")
+    pad_left = property(lambda self: self.core.pad_left, doc="Padding before the signal.")
+    pad_right = property(lambda self: self.core.pad_right, doc="Padding after it.")
     N_padded = property(lambda self: self.core.N_padded, doc="Padded length (a power of two).")
     ind_start = property(lambda self: dict(enumerate(self.core.ind_start)))
     ind_end = property(lambda self: dict(enumerate(self.core.ind_end)))

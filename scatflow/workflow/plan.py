@@ -222,9 +222,10 @@ def _frontend(spec, dataset, variables, dims):
     """The cached frontend the tasks run (`scatflow.dask.describe`), and the compute dtype."""
     from .. import dask as scat_dask
 
-    cls_name = registry.get(spec.transform["kind"]).class_name
-    frontend = scat_dask.describe(cls_name, tuple(dataset.sizes[d] for d in dims),
-                                  **spec.frontend_kwargs)
+    kind = spec.transform["kind"]
+    kwargs = xr_api.resolve_padding_mode(kind, dataset, dims, spec.frontend_kwargs)
+    frontend = scat_dask.describe(registry.get(kind).class_name,
+                                  tuple(dataset.sizes[d] for d in dims), **kwargs)
     dtype = spec.transform["dtype"] or np.result_type(*(dataset[v].dtype for v in variables))
     dtype = np.dtype(dtype) if np.dtype(dtype).kind == "f" else np.dtype(np.float64)
     return frontend, dtype

@@ -21,6 +21,9 @@
       chunking: rechunk               # rechunk | halo
       nan_policy: propagate           # propagate | raise | mask (NaN as missing data; with
                                       # min_valid: 0.5, a frontend keyword) | a fill number
+      padding_mode: auto              # reflect (default) | symmetric | zero | periodic | auto
+                                      # (periodic along a longitude spanning 360 degrees;
+                                      # scatflow.xarray), or one per dim: [reflect, periodic]
     output:
       store: out/scattering.zarr      # path or URL; never overwritten without --overwrite
       storage_options: {}
@@ -286,6 +289,8 @@ def _frontend_parameters(transform, kwargs, nan_policy, problems):
                         f"{sorted(allowed + list(TRANSFORM_FIELDS))}")
     if missing or unknown:
         return
+    if kwargs.get("padding_mode") == "auto":  # resolved from the input's coordinates
+        kwargs = dict(kwargs, padding_mode="reflect")
     try:
         masked = {"nan_policy": "mask"} if nan_policy == "mask" else {}
         transform.load("base").check_parameters(shape=None, out_type="array", **kwargs, **masked)

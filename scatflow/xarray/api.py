@@ -40,6 +40,14 @@ Units. Where the transformed dims have regularly spaced coordinates, `coeff` (an
 `wavelength1, wavelength2` in 2D, with attrs `scatflow_averaging_scale` and its units; on a
 time coordinate `T` may be a duration ("6h"). See `scatflow.xarray.units`.
 
+Boundaries. `padding_mode` is the frontends' ("reflect" by default, "symmetric", "zero",
+"periodic"; in 2D one per dim too) or "auto": "periodic" for each transformed dim whose
+coordinate spans a full circle (`spans_full_circle`: numeric, evenly spaced, step * size = 360,
+a longitude covering the globe once) where its size allows exact periodic subsampling (2D: a
+multiple of 2**J), "reflect" for the others. The modes chosen are the attr
+`scatflow_padding_mode` (one per dim in 2D, in the order of `scatflow_dims`), and
+`scatflow_padding_mode_requested` is "auto".
+
 Datasets. Variables that have all of `dims` are transformed; variables with none of them are
 kept unchanged (e.g. a `flag(time)` beside images `(time, y, x)`); variables with some but not
 all of them are dropped with a warning. A transformed variable with a non-numeric dtype is a
@@ -79,6 +87,8 @@ LONG_NAMES = {
     "spin": "spin: +1 up, -1 down, 0 the frequential low-pass",
 }
 
+FULL_CIRCLE = 360.0  # degrees: the span of a coordinate that wraps around
+CIRCLE_TOLERANCE = 1e-3  # of a step: float32 longitudes round their steps by ~1e-4 of one
 MAX_ORDER = 2  # tuple-valued path fields get one coord per order up to this
 OPTIONS = (("dims", None), ("chunking", "rechunk"), ("nan_policy", "propagate"),
            ("backend", "auto"))
@@ -213,6 +223,57 @@ def _grid_indices(frontend, dims, sizes, name):
                              f"{index[0]}..{index[-1]} outside 0..{n - 1}; cannot label them")
         indices[d] = index
     return indices
+
+
+def spans_full_circle(coord):
+    """Whether a coordinate wraps around: one-dimensional, numeric, evenly spaced, and its step
+    times its size is 360 (degrees), so that the sample after the last is the first again (to
+    CIRCLE_TOLERANCE of a step)."""
+    values = np.asarray(coord.values)
+    if values.ndim != 1 or values.size < 2 or values.dtype.kind not in "iuf":
+        return False
+    steps = np.diff(values.astype(np.float64))
+    step = (values[-1] - float(values[0])) / (values.size - 1)
+    tolerance = CIRCLE_TOLERANCE * abs(step)
+    return bool(step != 0 and np.abs(steps - step).max() <= tolerance
+                and abs(abs(step) * values.size - FULL_CIRCLE) <= tolerance)
+
+
+def resolve_padding_mode(name, obj, dims, kwargs):
+    """The frontend keywords `kwargs` of the registry's transform `name` over `dims` of `obj`,
+    with padding_mode="auto" resolved from obj's coordinates (`_auto_padding_mode`)."""
+    if kwargs.get("padding_mode") != "auto":
+        return kwargs
+    sizes = tuple(obj.sizes[d] for d in dims)
+    return _auto_padding_mode(registry.get(name), obj, dims, sizes, kwargs)
+
+
+def _auto_padding_mode(transform, obj, dims, sizes, kwargs):
+    """`kwargs` with padding_mode="auto" resolved (see the module docstring): "periodic" along
+    each dim whose coordinate spans a full circle and whose size the transform can subsample
+    periodically, else "reflect"; one mode in 1D, one per dim otherwise."""
+    modes = ["reflect"] * len(dims)
+    for i, dim in enumerate(dims):
+        if dim in obj.coords and spans_full_circle(obj.coords[dim]):
+            trial = modes[:i] + ["periodic"] + modes[i + 1:]
+            if _subsamples(transform, sizes, dict(kwargs, padding_mode=_mode_value(trial))):
+                modes = trial
+    return dict(kwargs, padding_mode=_mode_value(modes))
+
+
+def _mode_value(modes):
+    return modes[0] if len(modes) == 1 else tuple(modes)
+
+
+def _subsamples(transform, sizes, kwargs):
+    """Whether the transform's core accepts these parameters for these sizes (a periodic
+    size it cannot subsample exactly is a ValueError there); no filter is built."""
+    try:
+        core_kwargs = transform.load("base").check_parameters(shape=sizes, **kwargs)
+        transform.load("core")(**core_kwargs)
+    except (TypeError, ValueError):  # the frontend raises it again, explained
+        return False
+    return True
 
 
 # -- coords and attrs ------------------------------------------------------------------------
@@ -378,6 +439,9 @@ def _transform(transform, obj, dims, chunking, nan_policy, backend, kwargs):
     to_transform, keep = _variables(obj, dims, name)
     sizes = tuple(obj.sizes[d] for d in dims)
     kwargs = units.duration_T(transform, obj, dims, kwargs)
+    auto = kwargs.get("padding_mode") == "auto"
+    if auto:
+        kwargs = _auto_padding_mode(transform, obj, dims, sizes, kwargs)
     masked = dict(nan_policy="mask") if nan_policy == "mask" else {}  # the frontends mask
     frontend = _describe(transform, dims, sizes, dict(kwargs, **masked))
     new_dims = ["coeff"] + [a.name for a in frontend.core.output_axes if a.kind == "named"]
@@ -397,6 +461,8 @@ def _transform(transform, obj, dims, chunking, nan_policy, backend, kwargs):
                          f"which label the output's paths; rename them first")
     coords.update(labels)
     attrs = {**_attrs(name, frontend, dims, chunking, nan_policy, backend), **scale_attrs}
+    if auto:
+        attrs["scatflow_padding_mode_requested"] = "auto"
 
     results = [_run(transform, var, dims, chunking, nan_policy, backend, kwargs, frontend)
                for _, var in to_transform]

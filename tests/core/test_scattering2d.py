@@ -199,7 +199,7 @@ def test_repr_shows_the_constructor_arguments():
     text = repr(Scattering2D(J=2, shape=(16, 16), L=4, out_type="list"))
     assert text == ("Scattering2D(J=2, shape=(16, 16), L=4, max_order=2, pre_pad=False, "
                     "backend=None, out_type='list', filter_levels='kymatio', average=True, "
-                    "nan_policy='propagate', min_valid=0.5)")
+                    "nan_policy='propagate', min_valid=0.5, padding_mode='reflect')")
 
 
 def test_J0_is_the_full_resolution_lowpass():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import scatflow.numpy as snp
-from scatflow.backends.base import reflected_positions
+from scatflow.backends.base import padded_positions
 from scatflow.dask import halo_size
 
 # (class name, kwargs, signal shape): averaged outputs of every transform with a low-pass
@@ -118,7 +118,7 @@ def untouched(core, halo, shape, missing):
         for k in range(core.array_shape[-len(shape) + axis]):
             centre = offset + k * step + before[axis]
             window = [(centre + d) % padded - before[axis] for d in range(-h, h + 1)]
-            rows.append(sorted(set(reflected_positions(window, n))))
+            rows.append(sorted(set(padded_positions(window, n))))
         reach.append(rows)
     missing_at = np.argwhere(missing)
     counts = [core.array_shape[-len(shape) + a] for a in range(len(shape))]

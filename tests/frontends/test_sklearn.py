@@ -75,7 +75,8 @@ def test_entry_class_and_public_path():
     assert type(est) is Scattering2D is frontend.Scattering2D
     assert est.get_params() == dict(J=1, shape=(8, 8), L=8, max_order=2, pre_pad=False,
                                     backend=None, out_type="array", filter_levels="kymatio",
-                                    average=True, nan_policy="propagate", min_valid=0.5)
+                                    average=True, nan_policy="propagate", min_valid=0.5,
+                                    padding_mode="reflect")
     local = scatflow.Scattering2D(J=2, shape=(8, 8), L=2, frontend="sklearn", filter_levels="local")
     X = np.random.default_rng(0).standard_normal((3, 64))
     np.testing.assert_allclose(local.fit_transform(X), scatflow.Scattering2D(

@@ -70,7 +70,7 @@ def test_arguments_read_back_as_kymatio_normalises_them_and_derived_values_are_p
         (6, 3, (8, 1), 1024, 64, 8, 16, None, (1,))
     assert S.parameters() == dict(BASE, T=None, stride=16, Q_fr=(1,), F=None, stride_fr=None,
                                   out_type="array", format="time", backend=None,
-                                  nan_policy="propagate", min_valid=0.5)
+                                  nan_policy="propagate", min_valid=0.5, padding_mode="reflect")
     assert (S.log2_T, S.log2_stride, S.average, S.log2_F, S.log2_stride_fr, S.average_fr) == \
         (6, 4, "local", 3, 3, "local")
     assert (S.N_padded, S.pad_left, S.N_padded_fr) == (2048, 512, 120)

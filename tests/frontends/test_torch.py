@@ -96,7 +96,7 @@ def test_module_basics():
     assert isinstance(S, torch.nn.Module)
     assert repr(S) == ("Scattering2D(J=2, shape=(16, 16), L=4, max_order=2, pre_pad=False, "
                        "backend=None, out_type='array', filter_levels='kymatio', average=True, "
-                       "nan_policy='propagate', min_valid=0.5)")
+                       "nan_policy='propagate', min_valid=0.5, padding_mode='reflect')")
     assert S.output_size() == 1 + 8 + 16 and len(S.meta()["order"]) == 25
     calls = []
     S.register_forward_hook(lambda module, args, output: calls.append(output.shape))
