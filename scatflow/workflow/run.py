@@ -95,6 +95,7 @@ def connect(cluster, scheduler_address=None, scheduler_file=None, connect_timeou
     an embedded LocalCluster of worker processes, bound to 127.0.0.1, by default. A scheduler
     that does not answer within `connect_timeout` seconds (default: the spec's
     `cluster.connect_timeout`) is a RefusedError."""
+    import dask
     from distributed import Client, LocalCluster
 
     timeout = connect_timeout or cluster["connect_timeout"]
@@ -103,11 +104,15 @@ def connect(cluster, scheduler_address=None, scheduler_file=None, connect_timeou
     address = scheduler_address or (None if scheduler_file else cluster.get("address"))
     if address or scheduler_file:
         target = address or f"the scheduler file {scheduler_file}"
+        defaults = {key: dask.config.get(key, None) for key in ("scheduler", "shuffle")}
         try:
             if scheduler_file:
                 address = _scheduler_address(scheduler_file)
             return Client(address, timeout=timeout), None
         except (OSError, TypeError, ValueError) as error:
+            # a Client sets itself as dask's scheduler before it connects, and one that fails
+            # to connect leaves it set: later computations would ask for a client that is gone
+            dask.config.set(defaults)
             raise RefusedError(f"cluster: cannot connect to {target} (connect timeout "
                                f"{timeout:g} s): {describe_error(error)} (a TLS scheduler "
                                f"needs the certificates in Dask's config: cluster/README.md); "

@@ -195,3 +195,16 @@ def test_a_missing_package_file_is_reported(tmp_path):
                        "output": {"store": str(tmp_path / "o.zarr")}}, tmp_path)
     with pytest.raises(ValueError, match="input.file.path: 'nope.nc' is not in package"):
         make_plan(spec)
+
+
+def test_an_unreachable_scheduler_leaves_dasks_scheduler_as_it_was():
+    """distributed's Client sets itself as dask's scheduler before it connects; a refused
+    connection must not leave that behind (later computations would ask for a gone client)."""
+    import dask
+
+    from scatflow.workflow.run import RefusedError, connect
+
+    before = dask.config.get("scheduler", None)
+    with pytest.raises(RefusedError, match="cannot connect"):
+        connect({"connect_timeout": 2}, scheduler_address="nonsense")
+    assert dask.config.get("scheduler", None) == before
