@@ -115,14 +115,14 @@ def _open_store(location, storage_options, where="input.store"):
 def _check_transform(spec, dataset, dims, problems, where=""):
     """The frontend's own checks (J against the sizes, ...) on the selected sizes of `dims`."""
     from .. import dask as scat_dask
-    from ..xarray.api import resolve_padding_mode
+    from ..xarray.api import resolve_from_coordinates
 
     window = {dim: slice(*spec.input["select"].get(dim, (0, dataset.sizes[dim]))) for dim in dims}
     selected = dataset.isel(window)
     sizes = tuple(selected.sizes[dim] for dim in dims)
     kind = spec.transform["kind"]
     try:
-        kwargs = resolve_padding_mode(kind, selected, dims, spec.frontend_kwargs)
+        kwargs = resolve_from_coordinates(kind, selected, dims, spec.frontend_kwargs)
         scat_dask.describe(registry.get(kind).class_name, sizes, **kwargs)
     except (ValueError, TypeError) as error:
         over = ", ".join(f"{d}={n}" for d, n in zip(dims, sizes))

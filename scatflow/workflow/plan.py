@@ -223,7 +223,7 @@ def _frontend(spec, dataset, variables, dims):
     from .. import dask as scat_dask
 
     kind = spec.transform["kind"]
-    kwargs = xr_api.resolve_padding_mode(kind, dataset, dims, spec.frontend_kwargs)
+    kwargs = xr_api.resolve_from_coordinates(kind, dataset, dims, spec.frontend_kwargs)
     frontend = scat_dask.describe(registry.get(kind).class_name,
                                   tuple(dataset.sizes[d] for d in dims), **kwargs)
     dtype = spec.transform["dtype"] or np.result_type(*(dataset[v].dtype for v in variables))

@@ -15,7 +15,8 @@
       kind: scattering2d              # the name of a transform of scatflow.registry
                                       # (registry.TRANSFORMS)
       J: 2                            # its required parameters (J, ...) and every other
-                                      # frontend keyword (L, Q, max_order, ...)
+                                      # frontend keyword (L, Q, max_order, ...); T may be a
+                                      # duration ("6h", "16ms") on a time coordinate
       backend: auto                   # auto | numpy | cupy (cupy: GPU workers)
       dtype: float32                  # float32 | float64 | null (the data's float type)
       chunking: rechunk               # rechunk | halo
@@ -56,6 +57,8 @@ import math
 import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..xarray.units import is_duration
 
 BACKENDS = ("auto", "numpy", "cupy")
 DTYPES = ("float32", "float64")
@@ -291,6 +294,8 @@ def _frontend_parameters(transform, kwargs, nan_policy, problems):
         return
     if kwargs.get("padding_mode") == "auto":  # resolved from the input's coordinates
         kwargs = dict(kwargs, padding_mode="reflect")
+    if is_duration(kwargs.get("T")):  # samples once the input's time coordinate is read
+        kwargs = dict(kwargs, T=None)
     try:
         masked = {"nan_policy": "mask"} if nan_policy == "mask" else {}
         transform.load("base").check_parameters(shape=None, out_type="array", **kwargs, **masked)

@@ -239,13 +239,16 @@ def spans_full_circle(coord):
                 and abs(abs(step) * values.size - FULL_CIRCLE) <= tolerance)
 
 
-def resolve_padding_mode(name, obj, dims, kwargs):
+def resolve_from_coordinates(name, obj, dims, kwargs):
     """The frontend keywords `kwargs` of the registry's transform `name` over `dims` of `obj`,
-    with padding_mode="auto" resolved from obj's coordinates (`_auto_padding_mode`)."""
+    with what obj's coordinates decide resolved: a duration `T` as a number of samples
+    (`units.duration_T`), then padding_mode="auto" (`_auto_padding_mode`)."""
+    transform = registry.get(name)
+    kwargs = units.duration_T(transform, obj, dims, kwargs)
     if kwargs.get("padding_mode") != "auto":
         return kwargs
     sizes = tuple(obj.sizes[d] for d in dims)
-    return _auto_padding_mode(registry.get(name), obj, dims, sizes, kwargs)
+    return _auto_padding_mode(transform, obj, dims, sizes, kwargs)
 
 
 def _auto_padding_mode(transform, obj, dims, sizes, kwargs):
@@ -438,10 +441,8 @@ def _transform(transform, obj, dims, chunking, nan_policy, backend, kwargs):
     scat_dask.check_options(transform, chunking, nan_policy, backend)
     to_transform, keep = _variables(obj, dims, name)
     sizes = tuple(obj.sizes[d] for d in dims)
-    kwargs = units.duration_T(transform, obj, dims, kwargs)
     auto = kwargs.get("padding_mode") == "auto"
-    if auto:
-        kwargs = _auto_padding_mode(transform, obj, dims, sizes, kwargs)
+    kwargs = resolve_from_coordinates(transform.name, obj, dims, kwargs)
     masked = dict(nan_policy="mask") if nan_policy == "mask" else {}  # the frontends mask
     frontend = _describe(transform, dims, sizes, dict(kwargs, **masked))
     new_dims = ["coeff"] + [a.name for a in frontend.core.output_axes if a.kind == "named"]

@@ -46,7 +46,7 @@ def duration_T(transform, obj, dims, kwargs):
     duration. A ValueError where the coordinate is missing, of another kind or irregular, or
     where the duration is not a whole number of its steps."""
     T = kwargs.get("T")
-    if not _is_duration(T) or "T" not in [p.name for p in transform.parameters()]:
+    if not is_duration(T) or "T" not in [p.name for p in transform.parameters()]:
         return kwargs
     import pandas as pd
 
@@ -149,7 +149,9 @@ def _wavelengths(core, dims, steps, units):
 
 
 # -- coordinates ------------------------------------------------------------------------------
-def _is_duration(T):
+def is_duration(T):
+    """Whether `T` is a duration (a string other than 'global', a timedelta of Python, NumPy or
+    pandas): samples only once a time coordinate is known."""
     import pandas as pd
 
     if isinstance(T, str):

@@ -1,5 +1,7 @@
 """`scatflow plot` for scattering1d: the order-0 curve over the order-1 scalogram (time x centre
-frequency xi1, log axis); with T='global', order-1 coefficients against xi1."""
+frequency, log axis); with T='global', order-1 coefficients against the centre frequency. The
+frequencies are in the time dim's units (`frequency1`, e.g. Hz: `scatflow.xarray.units`) where
+the store has them, else xi1 in cycles per sample."""
 
 import numpy as np
 
@@ -12,13 +14,13 @@ def draw(fig, var, position, paths):
 
     sample = var.isel(position).transpose("coeff", ...).load()
     (tdim,) = var.attrs["scatflow_dims"]
-    order, xi1 = paths["order"], paths["xi1"]
+    order = paths["order"]
+    frequencies, xi_label = frequency_axis(var, paths)
     first = np.flatnonzero(order == 1)
-    first = first[np.argsort(xi1[first])]
-    xi = xi1[first]
+    first = first[np.argsort(frequencies[first])]
+    xi = frequencies[first]
     values = sample.values[first]
     zeroth = sample.values[order == 0]
-    xi_label = "centre frequency \u03be1 (cycles per sample)"
     if tdim not in sample.dims:
         fig.set_size_inches(9, 5.5)
         ax = fig.subplots()
@@ -50,3 +52,12 @@ def draw(fig, var, position, paths):
     ax1.set(xlabel=axis_label(sample, tdim), ylabel=xi_label,
             title="order 1: scalogram (colour on a log scale)")
     fig.colorbar(mesh, cax=cax, label="order-1 coefficient")
+
+
+def frequency_axis(var, paths):
+    """The order-1 centre frequencies and their axis label: `frequency1` in its units where the
+    store holds it (a regular time coordinate), else xi1 in cycles per sample."""
+    if "frequency1" in paths:
+        units = var.coords["frequency1"].attrs.get("units")
+        return paths["frequency1"], "centre frequency" + (f" ({units})" if units else "")
+    return paths["xi1"], "centre frequency \u03be1 (cycles per sample)"

@@ -208,7 +208,12 @@ def test_1d_scalogram_and_global_profile(tmp_path, T):
     out = reopen(scat_xr.scattering1d(signals, 6, Q=4, **kwargs), tmp_path)
     assert ("time" in out.signal.dims) == (T is None)
     check_png(plot_scattering(out, tmp_path / "scalogram.png"))
-    assert_legible(draw_scattering(out))
+    fig = draw_scattering(out)
+    assert_legible(fig)
+    # the frequencies in Hz (a sample a minute: at most 0.5 / 60 Hz), not cycles per sample
+    axis = fig.axes[2].yaxis if T is None else fig.axes[0].xaxis
+    assert axis.get_label_text() == "centre frequency (Hz)"
+    assert 0 < min(axis.get_view_interval()) < max(axis.get_view_interval()) < 0.5 / 60
 
 
 def test_3d_paths_across_samples(tmp_path):
